@@ -1,0 +1,108 @@
+"""/api/v1/auth/: signup, login, logout."""
+
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from . import services
+from .authentication import TokenAuthentication
+from .selectors import default_business_for
+
+
+class BusinessSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    time_zone = serializers.CharField()
+    status = serializers.CharField()
+
+
+class SignupSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    business_name = serializers.CharField(max_length=120)
+    confirm_age = serializers.BooleanField(help_text="Must be true: the person signing up is 18 or older.")
+    accept_terms = serializers.BooleanField(help_text="Must be true: the terms of service are accepted.")
+
+
+class LoginSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+
+
+class AuthThrottled(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+
+class SignupView(AuthThrottled):
+    @extend_schema(
+        request=SignupSerializer,
+        responses={
+            201: inline_serializer(
+                "SignupResponse",
+                {
+                    "token": serializers.CharField(),
+                    "expiry": serializers.DateTimeField(),
+                    "business": BusinessSerializer(),
+                },
+            )
+        },
+    )
+    def post(self, request):
+        data = SignupSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            user, business = services.user_signup(**data.validated_data)
+        except services.SignupError as exc:
+            raise serializers.ValidationError({exc.field: [exc.message]}) from exc
+        token, secret = services.api_token_create(user=user, business=business, name="signup")
+        return Response(
+            {"token": secret, "expiry": token.expiry, "business": BusinessSerializer(business).data},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class LoginView(AuthThrottled):
+    @extend_schema(
+        request=LoginSerializer,
+        responses={
+            200: inline_serializer(
+                "LoginResponse",
+                {
+                    "token": serializers.CharField(),
+                    "expiry": serializers.DateTimeField(),
+                    "business": BusinessSerializer(),
+                },
+            )
+        },
+    )
+    def post(self, request):
+        data = LoginSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(
+            request, email=data.validated_data["email"].lower(), password=data.validated_data["password"]
+        )
+        if user is None:
+            raise serializers.ValidationError({"non_field_errors": ["Email or password is incorrect."]})
+        business = default_business_for(user=user)
+        if business is None:
+            raise serializers.ValidationError({"non_field_errors": ["This account belongs to no business."]})
+        token, secret = services.api_token_create(user=user, business=business, name="login")
+        return Response({"token": secret, "expiry": token.expiry, "business": BusinessSerializer(business).data})
+
+
+class LogoutView(APIView):
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        services.api_token_revoke(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,123 @@
+"""Accounts: the Business (the tenant), users who log in with their email, their memberships and API tokens."""
+
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from knox.models import AbstractAuthToken
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create(self, email, password, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who logs in to the dashboard or the API, by email address."""
+
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=150, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="Can log in to the platform admin.")
+    date_joined = models.DateTimeField(default=timezone.now)
+    # Signup requires both; kept as evidence of when they were given.
+    confirmed_age_at = models.DateTimeField(null=True, blank=True)
+    accepted_terms_at = models.DateTimeField(null=True, blank=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    def __str__(self):
+        return self.email
+
+
+def validate_time_zone(value):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"'{value}' is not a known time zone; use an IANA name such as 'America/New_York'.")
+
+
+class Business(models.Model):
+    """The tenant: every subscriber, number, keyword and message belongs to exactly one business."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        SUSPENDED = "suspended"  # by a platform admin: nothing is sent, inbound STOP/HELP still honoured
+        DELETED = "deleted"  # deletion requested; data purged after the retention window
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=140, unique=True)
+    address = models.CharField(max_length=255, blank=True)
+    phone = models.CharField(max_length=32, blank=True, help_text="The business's own contact number.")
+    support_contact = models.CharField(
+        max_length=255, blank=True, help_text="Shown in HELP replies: an email address, phone number or web address."
+    )
+    time_zone = models.CharField(max_length=64, default="America/New_York", validators=[validate_time_zone])
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "businesses"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    """What a member may do; each role includes the ones below it."""
+
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+
+    @classmethod
+    def rank(cls, role):
+        return {cls.MEMBER: 1, cls.ADMIN: 2, cls.OWNER: 3}[role]
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "business"], name="membership_unique_user_business")]
+
+    def __str__(self):
+        return f"{self.user} @ {self.business} ({self.role})"
+
+    def has_role(self, role):
+        return Role.rank(self.role) >= Role.rank(role)
+
+
+class ApiToken(AbstractAuthToken):
+    """An API token: stored as a SHA-512 digest only, bound to one business, expiring after idle time."""
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-created"]

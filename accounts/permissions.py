@@ -1,0 +1,33 @@
+"""One permission class: the request must act for a business the user belongs to, with the role the method needs."""
+
+from rest_framework.permissions import BasePermission
+
+from .models import Role
+from .selectors import membership_for
+
+
+class IsBusinessMember(BasePermission):
+    message = "You must be logged in as a member of a business."
+    # What each HTTP method needs; a view may set `role_map` to change it.
+    default_role_map = {
+        "GET": Role.MEMBER,
+        "HEAD": Role.MEMBER,
+        "OPTIONS": Role.MEMBER,
+        "POST": Role.MEMBER,
+        "PUT": Role.MEMBER,
+        "PATCH": Role.MEMBER,
+        "DELETE": Role.ADMIN,
+    }
+
+    def has_permission(self, request, view):
+        business = getattr(request._request, "business", None)
+        membership = membership_for(user=request.user, business=business)
+        if membership is None:
+            return False
+        request.membership = membership
+        role_map = getattr(view, "role_map", self.default_role_map)
+        needed = role_map.get(request.method, Role.OWNER)
+        if not membership.has_role(needed):
+            self.message = f"This action needs the {needed} role in {membership.business.name}."
+            return False
+        return True

@@ -1,0 +1,278 @@
+"""Consent writes: the ledger, suppressions, and what happens when a consumer texts a business's number.
+
+Everything here runs inside the caller's transaction (the webhook request's), so an opt-out and its suppression are
+committed before the webhook is answered; replies are queued to send only after that commit.
+"""
+
+import logging
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Business
+from campaigns.models import Message
+from campaigns.services import message_queue
+from nextalerts.phones import InvalidPhoneNumber, phone_hash, to_e164
+from nextalerts.sms.messages import InboundMessage
+from subscribers.models import Keyword, SenderNumber, Subscriber
+
+from . import replies
+from .keywords import Intent, classify
+from .locks import lock_phone
+from .models import ConsentEvent, Suppression
+from .policy import SendKind
+
+logger = logging.getLogger(__name__)
+
+Kind = ConsentEvent.Kind
+Method = ConsentEvent.Method
+
+
+def consent_event_record(
+    *,
+    business: Business,
+    phone: str,
+    kind: str,
+    method: str,
+    evidence: dict,
+    provider_message_id: str = "",
+    occurred_at: datetime | None = None,
+) -> ConsentEvent:
+    """Append one event to the business's hash-chained ledger."""
+    with transaction.atomic():
+        # Appends for one business are serialised so that the chain never forks.
+        Business.objects.select_for_update().filter(pk=business.pk).values_list("pk", flat=True).first()
+        last = (
+            ConsentEvent.objects.filter(business=business).order_by("-sequence").values("sequence", "row_hash").first()
+        )
+        event = ConsentEvent(
+            business=business,
+            phone_number=phone,
+            phone_hash=phone_hash(phone),
+            kind=kind,
+            method=method,
+            occurred_at=occurred_at or timezone.now(),
+            evidence=evidence,
+            provider_message_id=provider_message_id,
+            sequence=(last["sequence"] + 1) if last else 1,
+            prev_hash=last["row_hash"] if last else ConsentEvent.GENESIS,
+        )
+        event.row_hash = event.compute_hash()
+        event.save()
+    return event
+
+
+def suppression_add(*, business: Business, phone: str, reason: str, event: ConsentEvent | None = None):
+    """Put `phone` on the business's suppression list. Returns (suppression, created).
+
+    A consumer's own opt-out takes over a manual entry, so that the business can no longer lift it.
+    """
+    digest = phone_hash(phone)
+    suppression, created = Suppression.objects.get_or_create(
+        business=business, phone_hash=digest, defaults={"phone_number": phone, "reason": reason, "event": event}
+    )
+    if not created and reason in Suppression.CONSUMER_REASONS and suppression.reason == Suppression.Reason.MANUAL:
+        suppression.reason, suppression.event = reason, event
+        suppression.save(update_fields=["reason", "event"])
+    return suppression, created
+
+
+def suppression_add_manual(*, business: Business, phone: str, user) -> Suppression:
+    """A business adds a number to its own do-not-text list (recorded in the ledger as an admin opt-out)."""
+    with transaction.atomic():
+        lock_phone(business_id=business.pk, phone_hash=phone_hash(phone))
+        existing = Suppression.objects.filter(business=business, phone_hash=phone_hash(phone)).first()
+        if existing is not None:
+            return existing
+        event = consent_event_record(
+            business=business,
+            phone=phone,
+            kind=Kind.OPT_OUT,
+            method=Method.ADMIN,
+            evidence={"reason": "added to the do-not-text list", "by_user": user.pk if user else None},
+        )
+        suppression, _ = suppression_add(business=business, phone=phone, reason=Suppression.Reason.MANUAL, event=event)
+        Subscriber.objects.filter(business=business, phone_number=phone, status=Subscriber.Status.SUBSCRIBED).update(
+            status=Subscriber.Status.UNSUBSCRIBED, opted_out_at=event.occurred_at
+        )
+    return suppression
+
+
+class SuppressionNotRemovable(Exception):
+    pass
+
+
+def suppression_remove_manual(*, suppression: Suppression, user) -> None:
+    """Only the business's own manual entries can be removed; a consumer's STOP stands until they opt in again."""
+    if suppression.reason != Suppression.Reason.MANUAL:
+        raise SuppressionNotRemovable(
+            "This number opted out itself; only the consumer can lift it, by texting START or a keyword."
+        )
+    with transaction.atomic():
+        lock_phone(business_id=suppression.business_id, phone_hash=suppression.phone_hash)
+        suppression.delete()
+
+
+def suppression_from_carrier(*, business: Business, phone: str, provider_message_id: str, detail: str) -> None:
+    """Telnyx refused a send because the recipient had texted STOP to the carrier (error 40300)."""
+    with transaction.atomic():
+        lock_phone(business_id=business.pk, phone_hash=phone_hash(phone))
+        if Suppression.objects.filter(business=business, phone_hash=phone_hash(phone)).exists():
+            return
+        event = consent_event_record(
+            business=business,
+            phone=phone,
+            kind=Kind.OPT_OUT,
+            method=Method.CARRIER,
+            evidence={"provider_error": "40300", "detail": detail, "outbound_message_id": provider_message_id},
+        )
+        suppression_add(business=business, phone=phone, reason=Suppression.Reason.CARRIER, event=event)
+        Subscriber.objects.filter(business=business, phone_number=phone).exclude(
+            status=Subscriber.Status.UNSUBSCRIBED
+        ).update(status=Subscriber.Status.UNSUBSCRIBED, opted_out_at=event.occurred_at)
+
+
+def _normalized_sender(raw: str) -> str:
+    try:
+        return to_e164(raw)
+    except InvalidPhoneNumber:
+        return raw  # short codes and foreign formats are still recorded as they came
+
+
+def inbound_message_handle(*, message: InboundMessage) -> str:
+    """Store an inbound text and act on it: opt-out, opt-in, help, or an ordinary message for the inbox.
+
+    Returns a short outcome for the webhook log.
+    """
+    number = SenderNumber.objects.select_related("business").filter(phone_number=message.to_number).first()
+    if number is None:
+        logger.warning("sms.inbound.unknown-number", extra={"to": message.to_number})
+        return "unknown-number"
+    business = number.business
+    phone = _normalized_sender(message.from_number)
+    digest = phone_hash(phone)
+
+    Message.objects.create(
+        business=business,
+        direction=Message.Direction.INBOUND,
+        kind=Message.Kind.INBOUND,
+        sender_number=number,
+        phone_number=phone,
+        phone_hash=digest,
+        body=message.text,
+        status=Message.Status.RECEIVED,
+        provider_message_id=message.provider_message_id,
+    )
+    keywords = list(Keyword.objects.filter(number=number, is_active=True))
+    result = classify(message.text, [k.keyword for k in keywords])
+    if result.intent == Intent.MESSAGE:
+        return "message"
+
+    evidence = {
+        "provider_message_id": message.provider_message_id,
+        "inbound_text": message.text,
+        "to_number": number.phone_number,
+        "received_at": message.received_at.isoformat(),
+    }
+    context = {
+        "business": business,
+        "number": number,
+        "phone": phone,
+        "evidence": evidence,
+        "message": message,
+        "occurred_at": message.received_at,
+    }
+    with transaction.atomic():
+        lock_phone(business_id=business.pk, phone_hash=digest)
+        if result.intent == Intent.OPT_OUT:
+            _handle_opt_out(**context)
+        elif result.intent == Intent.HELP:
+            _handle_help(**context)
+        else:
+            keyword = next((k for k in keywords if k.keyword == result.keyword), None)
+            _handle_opt_in(**context, keyword=keyword)
+    return result.intent.value
+
+
+def _handle_opt_out(*, business, number, phone, evidence, message, occurred_at):
+    already = Suppression.objects.filter(
+        business=business, phone_hash=phone_hash(phone), reason__in=Suppression.CONSUMER_REASONS
+    ).exists()
+    body = replies.opt_out_confirmation(business)
+    if not already:
+        # The evidence records the confirmation the consumer is sent; a repeated STOP gets none.
+        evidence["reply_text"] = body
+    event = consent_event_record(
+        business=business,
+        phone=phone,
+        kind=Kind.OPT_OUT,
+        method=Method.KEYWORD,
+        evidence=evidence,
+        provider_message_id=message.provider_message_id,
+        occurred_at=occurred_at,
+    )
+    suppression_add(business=business, phone=phone, reason=Suppression.Reason.STOP, event=event)
+    Subscriber.objects.filter(business=business, phone_number=phone).update(
+        status=Subscriber.Status.UNSUBSCRIBED, opted_out_at=event.occurred_at
+    )
+    if not already:
+        message_queue(
+            business=business, sender_number=number, phone=phone, kind=SendKind.OPT_OUT_CONFIRMATION, body=body
+        )
+
+
+def _handle_help(*, business, number, phone, evidence, message, occurred_at):
+    body = replies.help_reply(business)
+    suppressed = Suppression.objects.filter(business=business, phone_hash=phone_hash(phone)).exists()
+    if not suppressed:
+        evidence["reply_text"] = body
+    consent_event_record(
+        business=business,
+        phone=phone,
+        kind=Kind.HELP,
+        method=Method.KEYWORD,
+        evidence=evidence,
+        provider_message_id=message.provider_message_id,
+        occurred_at=occurred_at,
+    )
+    if not suppressed:
+        message_queue(business=business, sender_number=number, phone=phone, kind=SendKind.HELP_REPLY, body=body)
+
+
+def _handle_opt_in(*, business, number, phone, evidence, message, occurred_at, keyword):
+    subscriber = Subscriber.objects.filter(business=business, phone_number=phone).first()
+    confirming = (
+        subscriber is not None and subscriber.status == Subscriber.Status.PENDING and keyword is None
+    )  # a YES/START that completes a web-form double opt-in
+    evidence["keyword"] = keyword.keyword if keyword else message.text.strip()
+    body = replies.opt_in_confirmation(business, keyword.confirmation_text if keyword else "")
+    # A consumer's own opt-in lifts their earlier STOP (or a carrier block); the business's own list stays.
+    Suppression.objects.filter(
+        business=business, phone_hash=phone_hash(phone), reason__in=Suppression.CONSUMER_REASONS
+    ).delete()
+    manual = Suppression.objects.filter(business=business, phone_hash=phone_hash(phone)).exists()
+    if not manual:
+        evidence["reply_text"] = body
+    event = consent_event_record(
+        business=business,
+        phone=phone,
+        kind=Kind.CONFIRM if confirming else Kind.OPT_IN,
+        method=Method.KEYWORD if not confirming else Method.WEB_FORM,
+        evidence=evidence,
+        provider_message_id=message.provider_message_id,
+        occurred_at=occurred_at,
+    )
+    if subscriber is None:
+        subscriber = Subscriber(business=business, phone_number=phone, phone_hash=phone_hash(phone))
+    if not confirming:
+        subscriber.opt_in_method = Subscriber.Method.KEYWORD
+    subscriber.status = Subscriber.Status.SUBSCRIBED
+    subscriber.opted_in_at = event.occurred_at
+    subscriber.opted_out_at = None
+    subscriber.number = number
+    subscriber.save()
+    if manual:
+        logger.info("consent.opt-in.on-manual-suppression", extra={"business": business.pk})
+        return
+    message_queue(business=business, sender_number=number, phone=phone, kind=SendKind.OPT_IN_CONFIRMATION, body=body)

@@ -1,0 +1,5 @@
+"""NextAlerts: SMS opt-in and consent service."""
+
+from .celery import app as celery_app
+
+__all__ = ["celery_app"]

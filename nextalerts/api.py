@@ -1,0 +1,43 @@
+"""What every API endpoint shares: the business-scoped base view and query-parameter filters."""
+
+from rest_framework import exceptions, viewsets
+
+from nextalerts.phones import InvalidPhoneNumber, to_e164
+
+
+class BusinessScopedMixin:
+    """Every queryset is built from the business the request acts for (token or session), never from the URL or
+    body, so another business's object is simply not found: 404, never 403."""
+
+    queryset = None
+
+    def get_queryset(self):
+        return self.queryset.model._default_manager.filter(business=self.request.business)
+
+    def perform_create(self, serializer):
+        serializer.save(business=self.request.business)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "business": getattr(self.request, "business", None)}
+
+
+class BusinessViewSet(BusinessScopedMixin, viewsets.GenericViewSet):
+    pass
+
+
+def phone_filter(request, param="phone_number"):
+    """The E.164 form of a `?phone_number=` filter, None when absent; a 400 saying what to fix when invalid."""
+    raw = request.query_params.get(param)
+    if raw is None:
+        return None
+    try:
+        return to_e164(raw)
+    except InvalidPhoneNumber as exc:
+        raise exceptions.ValidationError({param: [str(exc)]}) from exc
+
+
+def choice_filter(request, param, choices):
+    value = request.query_params.get(param)
+    if value is not None and value not in choices:
+        raise exceptions.ValidationError({param: [f"'{value}' is not one of: {', '.join(choices)}."]})
+    return value

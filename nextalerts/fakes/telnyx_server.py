@@ -1,0 +1,199 @@
+"""A small fake of Telnyx's messaging API, for tests and demos: the real telnyx SDK is pointed at it.
+
+It answers POST /v2/messages like Telnyx does, records every request, and can be told to answer with errors
+(40300 "blocked due to STOP", 429 rate limited, 5xx). Tests drive it in-process; a Celery worker in another process
+reaches it over HTTP, and GET /_fake/messages lets anyone read what it received.
+
+    python manage.py run_fake_telnyx --port 8765   # then TELNYX_BASE_URL=http://127.0.0.1:8765/v2
+"""
+
+import json
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict
+    body: dict
+
+
+@dataclass
+class ScriptedError:
+    status: int
+    code: str
+    title: str
+    detail: str = ""
+    to: str | None = None  # only for this recipient; None: any
+    times: int | None = 1  # how many requests it answers; None: every one
+
+
+@dataclass
+class FakeTelnyx:
+    """The server's state, shared by the handler threads."""
+
+    api_key: str = "KEY_TEST"
+    requests: list[RecordedRequest] = field(default_factory=list)
+    errors: list[ScriptedError] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def fail(self, *, status=400, code="40300", title="Blocked due to STOP message", detail="", to=None, times=1):
+        """Answer the next matching request(s) with a Telnyx error."""
+        with self.lock:
+            self.errors.append(ScriptedError(status, str(code), title, detail or title, to, times))
+
+    def messages(self) -> list[dict]:
+        with self.lock:
+            return [r.body for r in self.requests if r.path == "/v2/messages" and r.method == "POST"]
+
+    def reset(self):
+        with self.lock:
+            self.requests.clear()
+            self.errors.clear()
+
+    def _take_error(self, to):
+        with self.lock:
+            for error in self.errors:
+                if error.to in (None, to):
+                    if error.times is not None:
+                        error.times -= 1
+                        if error.times <= 0:
+                            self.errors.remove(error)
+                    return error
+        return None
+
+
+def _message_response(body):
+    now = datetime.now(UTC).isoformat()
+    text = body.get("text") or ""
+    return {
+        "data": {
+            "record_type": "message",
+            "direction": "outbound",
+            "id": str(uuid.uuid4()),
+            "type": "MMS" if body.get("media_urls") else "SMS",
+            "messaging_profile_id": body.get("messaging_profile_id") or str(uuid.uuid4()),
+            "from": {"phone_number": body.get("from"), "carrier": "Telnyx", "line_type": "Wireless"},
+            "to": [{"phone_number": body.get("to"), "status": "queued", "carrier": "FAKE", "line_type": "Wireless"}],
+            "text": text,
+            "media": [{"url": u} for u in body.get("media_urls") or []],
+            "encoding": "GSM-7",
+            "parts": max(1, -(-len(text) // 153)) if len(text) > 160 else 1,
+            "tags": [],
+            "cost": None,
+            "received_at": now,
+            "sent_at": None,
+            "completed_at": None,
+            "valid_until": None,
+            "webhook_url": body.get("webhook_url"),
+            "errors": [],
+        }
+    }
+
+
+def _make_handler(state: FakeTelnyx):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format, *args):  # quiet
+            pass
+
+        def _send(self, status, payload, headers=None):
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _read_json(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            try:
+                return json.loads(raw or b"{}")
+            except json.JSONDecodeError:
+                return None
+
+        def do_GET(self):
+            if self.path == "/_fake/messages":
+                return self._send(200, {"data": state.messages()})
+            return self._send(404, {"errors": [{"code": "10005", "title": "Resource not found"}]})
+
+        def do_POST(self):
+            body = self._read_json()
+            if self.path == "/_fake/reset":
+                state.reset()
+                return self._send(200, {"ok": True})
+            if self.path == "/_fake/fail":
+                state.fail(**(body or {}))
+                return self._send(200, {"ok": True})
+            if self.path != "/v2/messages":
+                return self._send(404, {"errors": [{"code": "10005", "title": "Resource not found"}]})
+            if self.headers.get("Authorization") != f"Bearer {state.api_key}":
+                return self._send(401, {"errors": [{"code": "10009", "title": "Authentication failed"}]})
+            if not isinstance(body, dict):
+                return self._send(400, {"errors": [{"code": "10015", "title": "Invalid JSON"}]})
+            with state.lock:
+                state.requests.append(RecordedRequest("POST", self.path, dict(self.headers), body))
+            missing = [f for f in ("to", "from") if not body.get(f)]
+            if missing or not (body.get("text") or body.get("media_urls")):
+                detail = f"missing: {', '.join(missing) or 'text'}"
+                return self._send(422, {"errors": [{"code": "10002", "title": "Invalid parameter", "detail": detail}]})
+            error = state._take_error(body.get("to"))
+            if error is not None:
+                headers = {"Retry-After": "1"} if error.status == 429 else {}
+                return self._send(
+                    error.status,
+                    {"errors": [{"code": error.code, "title": error.title, "detail": error.detail}]},
+                    headers,
+                )
+            return self._send(200, _message_response(body))
+
+    return Handler
+
+
+class FakeTelnyxServer:
+    """Runs the fake on 127.0.0.1 in a background thread: `with FakeTelnyxServer() as fake: fake.base_url`."""
+
+    def __init__(self, host="127.0.0.1", port=0, api_key="KEY_TEST"):
+        self.state = FakeTelnyx(api_key=api_key)
+        self.httpd = ThreadingHTTPServer((host, port), _make_handler(self.state))
+        self.httpd.daemon_threads = True
+        self.thread = None
+
+    @property
+    def base_url(self):
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}/v2"
+
+    def start(self):
+        self.thread = threading.Thread(target=self.httpd.serve_forever, name="fake-telnyx", daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # Conveniences that read through to the state.
+    def messages(self):
+        return self.state.messages()
+
+    def fail(self, **kwargs):
+        self.state.fail(**kwargs)
+
+    def reset(self):
+        self.state.reset()

@@ -1,0 +1,54 @@
+"""API-wide settings: cursor pagination, and errors shaped as {"error": "...", "details": {...}}.
+
+Kept apart from nextalerts.api, which imports DRF's viewsets: DRF resolves these classes while importing them.
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.pagination import CursorPagination
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class Pagination(CursorPagination):
+    """{"results": [...], "next": url|null, "previous": url|null}; stable under inserts, no COUNT(*)."""
+
+    ordering = "-id"
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def _flatten(detail, prefix=""):
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = key if key != "non_field_errors" else ""
+            yield from _flatten(value, f"{prefix}.{name}" if prefix and name else (name or prefix))
+    elif isinstance(detail, list):
+        for item in detail:
+            yield from _flatten(item, prefix)
+    else:
+        yield f"{prefix}: {detail}" if prefix else str(detail)
+
+
+def exception_handler(exc, context):
+    """DRF's handler, with every error shaped as {"error": "<one readable sentence>", "details": {...}}."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound("Not found: no such object in your business.")
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    detail = response.data
+    if isinstance(detail, dict) and set(detail) == {"detail"}:
+        message = str(detail["detail"])
+    else:
+        message = " ".join(_flatten(detail))
+    body = {"error": message}
+    if isinstance(exc, exceptions.ValidationError):
+        body["details"] = detail
+    response.data = body
+    return response

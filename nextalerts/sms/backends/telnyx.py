@@ -1,0 +1,67 @@
+"""Telnyx, through the official SDK (`client.messages.send`).
+
+The SDK's automatic retries are off: a retried POST could send the same text twice. The caller retries only what
+Telnyx certainly did not take (HTTP 429, connection refused); a hand-off that ends in doubt is reported as such.
+"""
+
+import functools
+
+import httpx
+import telnyx
+from django.conf import settings
+
+from ..messages import SendError, SendOutcomeUnknown, SendResult
+from .base import BaseSmsBackend
+
+
+@functools.cache
+def _client(api_key, base_url, timeout):
+    return telnyx.Telnyx(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
+
+
+def get_client() -> telnyx.Telnyx:
+    return _client(settings.TELNYX_API_KEY, settings.TELNYX_BASE_URL, settings.TELNYX_TIMEOUT_SECONDS)
+
+
+def _first_error(body):
+    """Telnyx errors look like {"errors": [{"code": "40300", "title": ..., "detail": ...}]}."""
+    if isinstance(body, dict):
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            return errors[0]
+        return body
+    return {}
+
+
+class SmsBackend(BaseSmsBackend):
+    def build_payload(self, sms):
+        payload = {"from_": sms.from_number, "to": sms.to_number, "text": sms.text}
+        if sms.messaging_profile_id:
+            payload["messaging_profile_id"] = sms.messaging_profile_id
+        if sms.reference:
+            payload["idempotency_key"] = sms.reference
+        return payload
+
+    def post(self, payload):
+        try:
+            return get_client().messages.send(**payload)
+        except telnyx.APITimeoutError as exc:
+            raise SendOutcomeUnknown(f"Telnyx did not answer in time: {exc}") from exc
+        except telnyx.APIConnectionError as exc:
+            if isinstance(exc.__cause__, httpx.ConnectError):
+                raise SendError(f"Telnyx unreachable: {exc.__cause__}", code="connect", retryable=True) from exc
+            raise SendOutcomeUnknown(f"connection to Telnyx failed mid-request: {exc}") from exc
+        except telnyx.APIStatusError as exc:
+            if exc.status_code >= 500:
+                raise SendOutcomeUnknown(f"Telnyx answered {exc.status_code}; the message may have been taken") from exc
+            error = _first_error(exc.body)
+            code = str(error.get("code") or exc.status_code)
+            detail = error.get("detail") or error.get("title") or str(exc)
+            raise SendError(detail, code=code, retryable=exc.status_code == 429) from exc
+
+    def parse_result(self, response):
+        data = getattr(response, "data", None)
+        message_id = getattr(data, "id", None)
+        if not message_id:
+            raise SendOutcomeUnknown("Telnyx accepted the request but returned no message id")
+        return SendResult(provider_message_id=message_id)

@@ -1,0 +1,51 @@
+"""Provider-neutral shapes that the gateway hands to the apps. Provider payloads never leave nextalerts/sms/."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    provider_message_id: str
+    from_number: str
+    to_number: str
+    text: str
+    received_at: datetime
+    media_urls: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    provider_message_id: str
+    status: str  # one of campaigns.Message.Status values: sent, delivered, failed
+    error_code: str = ""
+    error_detail: str = ""
+
+
+@dataclass(frozen=True)
+class OutboundSms:
+    from_number: str
+    to_number: str
+    text: str
+    messaging_profile_id: str = ""
+    # Our own message id: sent as the provider's idempotency key where it has one.
+    reference: str = ""
+
+
+@dataclass(frozen=True)
+class SendResult:
+    provider_message_id: str
+
+
+class SendError(Exception):
+    """The provider refused the message; it did not take it. `code` is the provider's error code."""
+
+    def __init__(self, message, *, code="", retryable=False):
+        super().__init__(message)
+        self.code = str(code or "")
+        # True only where the provider certainly did not take the message (rate limited, connection refused).
+        self.retryable = retryable
+
+
+class SendOutcomeUnknown(Exception):
+    """The hand-off may or may not have reached the provider (a timeout mid-request): never retried blindly."""

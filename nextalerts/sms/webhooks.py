@@ -1,0 +1,159 @@
+"""POST /webhooks/telnyx/: verify, store once, normalise, hand to the owning app.
+
+Answers: 2xx once the event is durably handled (or is a redelivery, or needs nothing); 4xx for a request that can
+never be valid (bad signature, not JSON, not a Telnyx event); 5xx only where Telnyx should retry (our database is
+down, the public key is not configured yet).
+"""
+
+import json
+import logging
+
+import telnyx
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import JsonResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.module_loading import import_string
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from .messages import DeliveryReport, InboundMessage
+from .models import WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+# Who takes each normalised shape.
+HANDLERS = {
+    InboundMessage: "consent.services.inbound_message_handle",
+    DeliveryReport: "campaigns.services.delivery_report_apply",
+}
+
+# Telnyx's per-recipient delivery statuses, mapped to ours.
+TELNYX_DELIVERY_STATUS = {
+    "queued": None,
+    "sending": None,
+    "sent": "sent",
+    "delivered": "delivered",
+    "sending_failed": "failed",
+    "delivery_failed": "failed",
+    "delivery_unconfirmed": None,
+}
+
+
+class InvalidPayload(ValueError):
+    """A signed event whose content we cannot use; the message says what is missing."""
+
+
+def _error(status, message, **extra):
+    return JsonResponse({"error": message, **extra}, status=status)
+
+
+def _parse_time(value):
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    return parsed or timezone.now()
+
+
+def _phone(value, what):
+    if isinstance(value, dict):
+        value = value.get("phone_number")
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidPayload(f"data.payload.{what}.phone_number is missing")
+    return value.strip()
+
+
+def normalize_telnyx(event_type, payload):
+    """Turn a Telnyx event's `data.payload` into an InboundMessage, a DeliveryReport, or None (nothing to do)."""
+    if not isinstance(payload, dict):
+        raise InvalidPayload("data.payload must be an object")
+    if event_type == "message.received":
+        to = payload.get("to")
+        recipient = to[0] if isinstance(to, list) and to else to
+        message_id = payload.get("id")
+        if not isinstance(message_id, str) or not message_id:
+            raise InvalidPayload("data.payload.id is missing")
+        text = payload.get("text")
+        media = payload.get("media") if isinstance(payload.get("media"), list) else []
+        return InboundMessage(
+            provider_message_id=message_id,
+            from_number=_phone(payload.get("from"), "from"),
+            to_number=_phone(recipient, "to"),
+            text=text if isinstance(text, str) else "",
+            received_at=_parse_time(payload.get("received_at")),
+            media_urls=[m.get("url") for m in media if isinstance(m, dict) and m.get("url")],
+        )
+    if event_type in ("message.sent", "message.finalized"):
+        to = payload.get("to")
+        recipient = to[0] if isinstance(to, list) and to and isinstance(to[0], dict) else {}
+        status = TELNYX_DELIVERY_STATUS.get(recipient.get("status"))
+        message_id = payload.get("id")
+        if status is None or not isinstance(message_id, str):
+            return None
+        errors = payload.get("errors") if isinstance(payload.get("errors"), list) else []
+        error = errors[0] if errors and isinstance(errors[0], dict) else {}
+        return DeliveryReport(
+            provider_message_id=message_id,
+            status=status,
+            error_code=str(error.get("code") or ""),
+            error_detail=str(error.get("detail") or error.get("title") or "")[:500],
+        )
+    return None
+
+
+def _verify(raw, headers):
+    """Check the ed25519 signature and timestamp with the telnyx SDK; raises ValueError saying what is wrong."""
+    client = telnyx.Telnyx(api_key=settings.TELNYX_API_KEY or "unused", public_key=settings.TELNYX_PUBLIC_KEY)
+    client.webhooks.unwrap(raw, headers=headers, key=settings.TELNYX_PUBLIC_KEY)
+
+
+@csrf_exempt
+@require_POST
+def telnyx_webhook(request):
+    if not settings.TELNYX_PUBLIC_KEY:
+        logger.error("sms.webhook.no-public-key")
+        return _error(503, "Webhook verification is not configured (TELNYX_PUBLIC_KEY); retry later.")
+    try:
+        raw = request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        return _error(400, "The body is not UTF-8 text.")
+    try:
+        _verify(raw, dict(request.headers))
+    except json.JSONDecodeError:
+        return _error(400, "The body is not JSON.")
+    except ValueError as exc:
+        logger.warning("sms.webhook.bad-signature", extra={"reason": str(exc)})
+        return _error(403, f"Signature check failed: {exc}")
+    except Exception:  # the SDK could not model a validly signed body; read it ourselves below
+        logger.info("sms.webhook.unmodelled-body")
+
+    try:
+        body = json.loads(raw)
+    except json.JSONDecodeError:
+        return _error(400, "The body is not JSON.")
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not isinstance(data.get("event_type"), str):
+        return _error(400, 'Not a Telnyx event: expected {"data": {"id", "event_type", "payload"}}.')
+    event_id, event_type = data["id"], data["event_type"]
+
+    try:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    stored = WebhookEvent.objects.create(
+                        provider="telnyx", event_id=event_id, event_type=event_type, payload=body
+                    )
+            except IntegrityError:
+                logger.info("sms.webhook.duplicate", extra={"event_id": event_id})
+                return JsonResponse({"status": "duplicate"})
+            normalized = normalize_telnyx(event_type, data.get("payload"))
+            if normalized is None:
+                logger.info("sms.webhook.ignored", extra={"event_id": event_id, "event_type": event_type})
+                outcome = "ignored"
+            else:
+                outcome = import_string(HANDLERS[type(normalized)])(message=normalized) or "handled"
+            stored.outcome = outcome[:64]
+            stored.save(update_fields=["outcome"])
+    except InvalidPayload as exc:
+        logger.warning("sms.webhook.invalid", extra={"event_id": event_id, "reason": str(exc)})
+        return _error(400, f"Event {event_id} cannot be used: {exc}.")
+    return JsonResponse({"status": outcome})

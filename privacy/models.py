@@ -1,0 +1,1 @@
+"""Data requests, retention jobs and policy documents."""

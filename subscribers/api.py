@@ -1,0 +1,157 @@
+"""/api/v1/numbers/, /api/v1/keywords/, /api/v1/subscribers/."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers
+
+from accounts.models import Role
+from nextalerts.api import BusinessViewSet, choice_filter, phone_filter
+
+from . import services
+from .models import Keyword, SenderNumber, Subscriber
+
+
+class BusinessNumberField(serializers.PrimaryKeyRelatedField):
+    """A sender number id, looked up inside the request's business only."""
+
+    default_error_messages = {
+        "does_not_exist": "No number with id {pk_value} in your business; list yours at /api/v1/numbers/.",
+        "incorrect_type": "Give the number's id (an integer) from /api/v1/numbers/.",
+    }
+
+    def get_queryset(self):
+        return SenderNumber.objects.filter(business=self.context["business"])
+
+
+class NumberSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SenderNumber
+        fields = ["id", "phone_number", "messaging_profile_id", "messages_per_second", "created_at"]
+        read_only_fields = ["id", "created_at"]
+        extra_kwargs = {"phone_number": {"validators": []}}
+
+    def validate_messages_per_second(self, value):
+        if not 1 <= value <= 1000:
+            raise serializers.ValidationError("Use a rate between 1 and 1000 messages per second.")
+        return value
+
+
+class NumberViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, BusinessViewSet
+):
+    queryset = SenderNumber.objects.all()
+    serializer_class = NumberSerializer
+    role_map = {
+        "GET": Role.MEMBER,
+        "HEAD": Role.MEMBER,
+        "OPTIONS": Role.MEMBER,
+        "POST": Role.ADMIN,
+        "DELETE": Role.ADMIN,
+    }
+
+    def perform_create(self, serializer):
+        serializer.instance = services.number_create(business=self.request.business, **serializer.validated_data)
+
+
+class KeywordSerializer(serializers.ModelSerializer):
+    number = BusinessNumberField()
+
+    class Meta:
+        model = Keyword
+        fields = ["id", "keyword", "number", "confirmation_text", "is_active", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class KeywordViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    BusinessViewSet,
+):
+    queryset = Keyword.objects.all()
+    serializer_class = KeywordSerializer
+    role_map = {
+        "GET": Role.MEMBER,
+        "HEAD": Role.MEMBER,
+        "OPTIONS": Role.MEMBER,
+        "POST": Role.ADMIN,
+        "PUT": Role.ADMIN,
+        "PATCH": Role.ADMIN,
+        "DELETE": Role.ADMIN,
+    }
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("number")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.keyword_create(business=self.request.business, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.keyword_update(keyword=serializer.instance, **serializer.validated_data)
+
+
+class SubscriberSerializer(serializers.ModelSerializer):
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=50), required=False, help_text="Tag names; replaced as a whole."
+    )
+
+    class Meta:
+        model = Subscriber
+        fields = [
+            "id",
+            "phone_number",
+            "status",
+            "opt_in_method",
+            "opted_in_at",
+            "opted_out_at",
+            "name",
+            "email",
+            "notes",
+            "tags",
+            "created_at",
+        ]
+        read_only_fields = [
+            "id",
+            "phone_number",
+            "status",
+            "opt_in_method",
+            "opted_in_at",
+            "opted_out_at",
+            "created_at",
+        ]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["tags"] = [tag.name for tag in instance.tags.all()]
+        return data
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("phone_number", OpenApiTypes.STR, description="E.164, e.g. +12025550123"),
+            OpenApiParameter("status", OpenApiTypes.STR, enum=Subscriber.Status.values),
+        ]
+    )
+)
+class SubscriberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, BusinessViewSet):
+    """Subscribers are read here and annotated by the business; only the consumer's own text subscribes them."""
+
+    queryset = Subscriber.objects.all()
+    serializer_class = SubscriberSerializer
+
+    def get_queryset(self):
+        queryset = super().get_queryset().prefetch_related("tags")
+        if self.action == "list":
+            phone = phone_filter(self.request)
+            if phone:
+                queryset = queryset.filter(phone_number=phone)
+            status = choice_filter(self.request, "status", Subscriber.Status.values)
+            if status:
+                queryset = queryset.filter(status=status)
+        return queryset
+
+    def perform_update(self, serializer):
+        serializer.instance = services.subscriber_update(subscriber=serializer.instance, **serializer.validated_data)

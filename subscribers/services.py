@@ -1,0 +1,104 @@
+"""Writes for numbers, keywords and the business's own fields on subscribers.
+
+There is deliberately no service that subscribes a number: only consent.services does that, on the consumer's own
+text.
+"""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from consent.keywords import HELP_WORDS, OPT_IN_WORDS, OPT_OUT_WORDS, normalize
+from consent.replies import confirmation_problems
+from nextalerts.phones import InvalidPhoneNumber, to_e164
+
+from .models import Keyword, SenderNumber, Subscriber, Tag
+
+KEYWORD_PATTERN = re.compile(r"^[A-Za-z0-9]{2,20}$")
+RESERVED_KEYWORDS = {w.upper() for w in OPT_OUT_WORDS | OPT_IN_WORDS | HELP_WORDS if " " not in w}
+
+
+def number_create(*, business, phone_number, messaging_profile_id="", messages_per_second=1) -> SenderNumber:
+    try:
+        e164 = to_e164(phone_number)
+    except InvalidPhoneNumber as exc:
+        raise ValidationError({"phone_number": str(exc)}) from exc
+    if SenderNumber.objects.filter(phone_number=e164).exists():
+        raise ValidationError({"phone_number": f"{e164} is already registered on NextAlerts."})
+    return SenderNumber.objects.create(
+        business=business,
+        phone_number=e164,
+        messaging_profile_id=messaging_profile_id,
+        messages_per_second=messages_per_second,
+    )
+
+
+def _clean_keyword(*, business, number, keyword, confirmation_text, instance=None):
+    word = (keyword or "").strip()
+    if not KEYWORD_PATTERN.match(word):
+        raise ValidationError({"keyword": "Use one word of 2 to 20 letters or digits, such as JOIN or PIZZA."})
+    word = word.upper()
+    if word in RESERVED_KEYWORDS:
+        raise ValidationError({"keyword": f"{word} is reserved for opt-in, opt-out and help; choose another word."})
+    clash = Keyword.objects.filter(number=number, keyword__iexact=word)
+    if instance is not None:
+        clash = clash.exclude(pk=instance.pk)
+    if clash.exists():
+        raise ValidationError({"keyword": f"{word} is already a keyword on {number.phone_number}."})
+    text = (confirmation_text or "").strip()
+    if text:
+        problems = confirmation_problems(text, business_name=business.name)
+        if problems:
+            raise ValidationError(
+                {
+                    "confirmation_text": "The confirmation must "
+                    + "; ".join(problems)
+                    + ". Leave it blank for the default."
+                }
+            )
+    return word, text
+
+
+def keyword_create(*, business, number, keyword, confirmation_text="", is_active=True) -> Keyword:
+    if number.business_id != business.pk:
+        raise ValidationError({"number": "No such number in your business."})
+    word, text = _clean_keyword(business=business, number=number, keyword=keyword, confirmation_text=confirmation_text)
+    return Keyword.objects.create(
+        business=business, number=number, keyword=word, confirmation_text=text, is_active=is_active
+    )
+
+
+def keyword_update(*, keyword: Keyword, **changes) -> Keyword:
+    number = changes.get("number", keyword.number)
+    if number.business_id != keyword.business_id:
+        raise ValidationError({"number": "No such number in your business."})
+    word, text = _clean_keyword(
+        business=keyword.business,
+        number=number,
+        keyword=changes.get("keyword", keyword.keyword),
+        confirmation_text=changes.get("confirmation_text", keyword.confirmation_text),
+        instance=keyword,
+    )
+    keyword.number, keyword.keyword, keyword.confirmation_text = number, word, text
+    keyword.is_active = changes.get("is_active", keyword.is_active)
+    keyword.save()
+    return keyword
+
+
+def subscriber_update(*, subscriber: Subscriber, **changes) -> Subscriber:
+    """Change the business's own notes on a subscriber. Consent fields are not among them."""
+    allowed = {"name", "email", "notes", "tags"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError({field: "This field cannot be changed." for field in sorted(unknown)})
+    with transaction.atomic():
+        for field in ("name", "email", "notes"):
+            if field in changes:
+                setattr(subscriber, field, changes[field])
+        subscriber.save()
+        if "tags" in changes:
+            names = sorted({normalize(t)[:50] for t in changes["tags"] if normalize(t)})
+            tags = [Tag.objects.get_or_create(business=subscriber.business, name=n)[0] for n in names]
+            subscriber.tags.set(tags)
+    return subscriber

@@ -1,0 +1,70 @@
+"""Fixtures: two tenants with a user of each role, SMS backends, and the fake Telnyx server."""
+
+from dataclasses import dataclass
+
+import pytest
+
+from accounts.models import Business, Membership, Role
+from nextalerts import celery_app
+from nextalerts.fakes.signing import TEST_PUBLIC_KEY
+from nextalerts.fakes.telnyx_server import FakeTelnyxServer
+from nextalerts.sms.backends import locmem
+from subscribers.models import Keyword, SenderNumber
+from tests.factories import KeywordFactory, MembershipFactory, SenderNumberFactory
+
+
+@pytest.fixture(autouse=True)
+def _sms_settings(settings):
+    """Tests send through the in-memory outbox unless they ask for Telnyx; webhooks verify with the test key."""
+    settings.SMS_BACKEND = "locmem"
+    settings.TELNYX_PUBLIC_KEY = TEST_PUBLIC_KEY
+    settings.TELNYX_API_KEY = "KEY_TEST"
+    locmem.outbox.clear()
+    celery_app.conf.task_always_eager = True
+    yield
+    locmem.outbox.clear()
+
+
+@pytest.fixture(scope="session")
+def fake_telnyx_server():
+    with FakeTelnyxServer(api_key="KEY_TEST") as server:
+        yield server
+
+
+@pytest.fixture
+def fake_telnyx(fake_telnyx_server, settings):
+    """The real telnyx SDK backend, pointed at the fake Telnyx server."""
+    fake_telnyx_server.reset()
+    settings.SMS_BACKEND = "telnyx"
+    settings.TELNYX_BASE_URL = fake_telnyx_server.base_url
+    return fake_telnyx_server
+
+
+@dataclass
+class Tenant:
+    business: Business
+    owner: Membership
+    admin: Membership
+    member: Membership
+    number: SenderNumber
+    keyword: Keyword
+
+
+def _tenant(name):
+    owner = MembershipFactory(business__name=name, role=Role.OWNER)
+    business = owner.business
+    admin = MembershipFactory(business=business, role=Role.ADMIN)
+    member = MembershipFactory(business=business, role=Role.MEMBER)
+    number = SenderNumberFactory(business=business)
+    keyword = KeywordFactory(number=number, keyword="JOIN")
+    return Tenant(business, owner, admin, member, number, keyword)
+
+
+@pytest.fixture
+def tenant_a(db):
+    return _tenant("Tony's Pizza")
+
+
+@pytest.fixture
+def tenant_b(db):
+    return _tenant("Bella Realty")

@@ -1,0 +1,33 @@
+"""Shared test helpers: signed webhooks and API clients."""
+
+from django.test import Client
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from accounts.services import api_token_create
+from nextalerts.fakes import signing
+
+
+def post_webhook(event: dict, *, client: Client | None = None, headers: dict | None = None, body: str | None = None):
+    """POST a Telnyx event to the webhook, signed with the test key unless `headers` are given."""
+    body = signing.dumps(event) if body is None else body
+    headers = signing.sign(body) if headers is None else headers
+    return (client or Client()).post(reverse("webhook-telnyx"), data=body, content_type="application/json", **headers)
+
+
+def text_in(*, from_number, to_number, text, event_id=None, message_id=None):
+    """A consumer texts `text` from `from_number` to a business's `to_number`, through the signed webhook."""
+    event = signing.message_received(
+        from_number=from_number, to_number=to_number, text=text, event_id=event_id, message_id=message_id
+    )
+    response = post_webhook(event)
+    assert response.status_code == 200, response.content
+    return response
+
+
+def api_client(membership) -> APIClient:
+    """An API client authenticated with a fresh token for this membership's user and business."""
+    _token, secret = api_token_create(user=membership.user, business=membership.business)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
+    return client
