@@ -48,7 +48,7 @@ def message_send(*, message_id: int) -> Message:
     """Send one queued message. Safe to call any number of times: only a QUEUED message is ever handed over."""
     with transaction.atomic():
         message = (
-            Message.objects.select_for_update()
+            Message.objects.select_for_update(of=("self",))
             .select_related("business", "sender_number")
             .filter(pk=message_id, direction=Message.Direction.OUTBOUND)
             .first()
@@ -62,7 +62,7 @@ def message_send(*, message_id: int) -> Message:
         if not decision:
             message.status, message.error_detail = Message.Status.BLOCKED, decision.reason
             message.save(update_fields=["status", "error_detail", "attempts", "updated_at"])
-            logger.info("sms.send.blocked", extra={"message": message.pk, "reason": decision.reason})
+            logger.info("sms.send.blocked", extra={"message_id": message.pk, "reason": decision.reason})
             return message
         if message.sender_number is None:
             message.status, message.error_detail = Message.Status.FAILED, "the sender number was removed"

@@ -1,7 +1,10 @@
 """Factories for tenant-owned models. Subscribers are deliberately absent: tests subscribe a number the only way the
 product allows, by texting a keyword (see tests.helpers.text_in)."""
 
+import functools
+
 import factory
+from django.contrib.auth.hashers import make_password
 
 from accounts.models import Business, Membership, Role, User
 from subscribers.models import Keyword, SenderNumber
@@ -9,18 +12,18 @@ from subscribers.models import Keyword, SenderNumber
 TEST_PASSWORD = "correct-horse-battery-staple"
 
 
+@functools.cache
+def hashed_test_password():
+    """A real bcrypt hash of TEST_PASSWORD, computed once: bcrypt is slow on purpose."""
+    return make_password(TEST_PASSWORD)
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
-        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"user{n}@example.com")
-    password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
-
-    @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):
-        if create:
-            obj.save()
+    password = factory.LazyFunction(hashed_test_password)
 
 
 class BusinessFactory(factory.django.DjangoModelFactory):

@@ -1,6 +1,6 @@
 """Shared test helpers: signed webhooks and API clients."""
 
-from django.test import Client
+from django.test import Client, TestCase
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -9,10 +9,16 @@ from nextalerts.fakes import signing
 
 
 def post_webhook(event: dict, *, client: Client | None = None, headers: dict | None = None, body: str | None = None):
-    """POST a Telnyx event to the webhook, signed with the test key unless `headers` are given."""
+    """POST a Telnyx event to the webhook, signed with the test key unless `headers` are given.
+
+    Callbacks queued for after the request's commit (the replies' send tasks) run, as they would in production.
+    """
     body = signing.dumps(event) if body is None else body
     headers = signing.sign(body) if headers is None else headers
-    return (client or Client()).post(reverse("webhook-telnyx"), data=body, content_type="application/json", **headers)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return (client or Client()).post(
+            reverse("webhook-telnyx"), data=body, content_type="application/json", **headers
+        )
 
 
 def text_in(*, from_number, to_number, text, event_id=None, message_id=None):

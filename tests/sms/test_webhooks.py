@@ -1,0 +1,150 @@
+"""POST /webhooks/telnyx/: signatures, storing each event once, and answers that never 500."""
+
+import time
+
+import pytest
+
+from campaigns.models import Message
+from consent.models import ConsentEvent, Suppression
+from nextalerts.fakes import signing
+from nextalerts.sms.backends import locmem
+from nextalerts.sms.models import WebhookEvent
+from tests.helpers import post_webhook
+
+CONSUMER = "+12025550143"
+
+
+def _stop(tenant, **kw):
+    return signing.message_received(from_number=CONSUMER, to_number=tenant.number.phone_number, text="STOP", **kw)
+
+
+def _nothing_recorded():
+    return not WebhookEvent.objects.exists() and not ConsentEvent.objects.exists() and not Message.objects.exists()
+
+
+def test_signed_event_is_accepted_and_stored(tenant_a):
+    event = _stop(tenant_a)
+    response = post_webhook(event)
+    assert response.status_code == 200
+    stored = WebhookEvent.objects.get()
+    assert stored.event_id == event["data"]["id"]
+    assert stored.payload == event
+    assert stored.outcome == "opt_out"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({}, id="unsigned"),
+        pytest.param({"HTTP_TELNYX_TIMESTAMP": str(int(time.time()))}, id="no-signature"),
+        pytest.param({"HTTP_TELNYX_SIGNATURE_ED25519": "AAAA"}, id="no-timestamp"),
+        pytest.param({"HTTP_TELNYX_SIGNATURE_ED25519": "not base64!", "HTTP_TELNYX_TIMESTAMP": "1"}, id="garbage"),
+    ],
+)
+def test_unsigned_or_partly_signed_webhook_is_refused(tenant_a, headers):
+    response = post_webhook(_stop(tenant_a), headers=headers)
+    assert response.status_code == 403
+    assert "error" in response.json()
+    assert _nothing_recorded()
+
+
+def test_forged_signature_is_refused(tenant_a):
+    from nacl.signing import SigningKey
+
+    body = signing.dumps(_stop(tenant_a))
+    forged = signing.sign(body, key=SigningKey.generate())
+    assert post_webhook(None, body=body, headers=forged).status_code == 403
+    assert _nothing_recorded()
+
+
+def test_signature_over_a_different_body_is_refused(tenant_a):
+    headers = signing.sign(signing.dumps(_stop(tenant_a)))
+    tampered = signing.dumps(_stop(tenant_a))  # same shape, another event id: the signature no longer matches
+    assert post_webhook(None, body=tampered, headers=headers).status_code == 403
+    assert _nothing_recorded()
+
+
+@pytest.mark.parametrize("age", [301, 3600, -301])
+def test_stale_or_future_timestamp_is_refused(tenant_a, age):
+    body = signing.dumps(_stop(tenant_a))
+    headers = signing.sign(body, timestamp=int(time.time()) - age)
+    assert post_webhook(None, body=body, headers=headers).status_code == 403
+    assert _nothing_recorded()
+
+
+def test_same_event_delivered_three_times_is_handled_once(tenant_a):
+    event = _stop(tenant_a)
+    answers = [post_webhook(event) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert [a.json()["status"] for a in answers] == ["opt_out", "duplicate", "duplicate"]
+    assert WebhookEvent.objects.count() == 1
+    assert ConsentEvent.objects.count() == 1
+    assert Suppression.objects.count() == 1
+    assert len(locmem.outbox) == 1
+
+
+def test_same_message_in_two_different_events_records_one_consent_event(tenant_a):
+    """Telnyx may redeliver a message under a new event id: the message id keeps the ledger from doubling."""
+    first = _stop(tenant_a, message_id="msg-1")
+    second = _stop(tenant_a, message_id="msg-1")
+    assert post_webhook(first).status_code == 200
+    assert post_webhook(second).status_code == 200
+    assert ConsentEvent.objects.count() == 1
+    assert len(locmem.outbox) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ("not json at all", 400),
+        ("", 400),
+        ("[]", 400),
+        ('{"data": "x"}', 400),
+        ('{"data": {"id": 5, "event_type": "message.received"}}', 400),
+        ('{"data": {"id": "e1", "event_type": "message.received", "payload": "nope"}}', 400),
+        ('{"data": {"id": "e2", "event_type": "message.received", "payload": {"id": "m"}}}', 400),
+    ],
+)
+def test_malformed_signed_body_is_a_clean_4xx(tenant_a, body, status):
+    response = post_webhook(None, body=body, headers=signing.sign(body))
+    assert response.status_code == status
+    assert response.json()["error"]
+    assert not ConsentEvent.objects.exists()
+
+
+def test_non_utf8_body_is_refused():
+    body = b"\xff\xfe\x00"
+    from django.test import Client
+
+    response = Client().post("/webhooks/telnyx/", data=body, content_type="application/json")
+    assert response.status_code == 400
+
+
+def test_unknown_event_type_is_stored_and_acknowledged_without_effect(tenant_a):
+    event = {"data": {"id": "evt-unknown", "event_type": "call.initiated", "payload": {"x": 1}}}
+    response = post_webhook(event)
+    assert response.status_code == 200
+    assert WebhookEvent.objects.get().outcome == "ignored"
+    assert not ConsentEvent.objects.exists()
+
+
+def test_text_to_a_number_no_business_owns_is_acknowledged_and_logged(tenant_a, caplog):
+    event = signing.message_received(from_number=CONSUMER, to_number="+13055550100", text="STOP")
+    response = post_webhook(event)
+    assert response.status_code == 200
+    assert WebhookEvent.objects.get().outcome == "unknown-number"
+    assert not ConsentEvent.objects.exists() and not Suppression.objects.exists()
+    assert "sms.inbound.unknown-number" in caplog.text
+
+
+def test_get_is_not_allowed():
+    from django.test import Client
+
+    assert Client().get("/webhooks/telnyx/").status_code == 405
+
+
+def test_without_a_configured_public_key_the_provider_is_asked_to_retry(tenant_a, settings):
+    settings.TELNYX_PUBLIC_KEY = ""
+    response = post_webhook(_stop(tenant_a))
+    assert response.status_code == 503
+    assert _nothing_recorded()
