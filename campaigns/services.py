@@ -4,6 +4,7 @@ A message row records the hand-off, so a task that runs twice sends once.
 """
 
 import logging
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -28,8 +29,6 @@ class RetryLater(Exception):
 
 def message_queue(*, business, sender_number, phone, kind, body) -> Message:
     """Record an outbound message and send it through a worker once the current transaction commits."""
-    from .tasks import send_message
-
     message = Message.objects.create(
         business=business,
         direction=Message.Direction.OUTBOUND,
@@ -40,8 +39,35 @@ def message_queue(*, business, sender_number, phone, kind, body) -> Message:
         body=body,
         status=Message.Status.QUEUED,
     )
-    transaction.on_commit(lambda: send_message.delay(message.pk))
+    transaction.on_commit(lambda: _enqueue(message.pk))
     return message
+
+
+def _enqueue(message_id: int) -> None:
+    """Hand a message to the workers. If the broker is down the row stays QUEUED and the sweeper queues it again:
+    the webhook that queued it has already committed its consent change and must still answer 2xx."""
+    from .tasks import send_message
+
+    try:
+        send_message.delay(message_id)
+    except Exception:
+        logger.exception("sms.queue.failed", extra={"message_id": message_id})
+
+
+def messages_requeue_stale(*, older_than: timedelta = timedelta(minutes=2), limit: int = 5000) -> dict:
+    """Queue again the outbound messages that have waited too long (a lost task, a broker outage).
+
+    Safe to overlap with the original task: message_send() hands over only a QUEUED row, under its row lock.
+    """
+    cutoff = timezone.now() - older_than
+    ids = list(
+        Message.objects.filter(
+            direction=Message.Direction.OUTBOUND, status=Message.Status.QUEUED, updated_at__lt=cutoff
+        ).values_list("pk", flat=True)[:limit]
+    )
+    for message_id in ids:
+        _enqueue(message_id)
+    return {"requeued": len(ids)}
 
 
 def message_send(*, message_id: int) -> Message:

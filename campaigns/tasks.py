@@ -15,3 +15,8 @@ def send_message(self, message_id: int):
             return "failed"
         raise self.retry(exc=exc, countdown=min(2**self.request.retries, 60)) from exc
     return message.status if message else "missing"
+
+
+@shared_task(name="campaigns.requeue_stale_messages", acks_late=True)
+def requeue_stale_messages():
+    return services.messages_requeue_stale()

@@ -153,7 +153,9 @@ def inbound_message_handle(*, message: InboundMessage) -> str:
     phone = _normalized_sender(message.from_number)
     digest = phone_hash(phone)
 
-    inbound = Message.objects.filter(direction=Message.Direction.INBOUND, provider_message_id=message.provider_message_id)
+    inbound = Message.objects.filter(
+        direction=Message.Direction.INBOUND, provider_message_id=message.provider_message_id
+    )
     if inbound.exists():
         # The same text redelivered under a new event id: it was handled the first time.
         return "duplicate-message"

@@ -132,6 +132,9 @@ CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "requeue-stale-messages": {"task": "campaigns.requeue_stale_messages", "schedule": 60.0},
+}
 
 # --- SMS --------------------------------------------------------------------------------------------------------------
 SMS_BACKENDS = {
@@ -172,6 +175,8 @@ REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
 }
 KNOX_TOKEN_MODEL = "accounts.ApiToken"
+# knox's own migrations create its default token table even when the model is swapped for ours: skip them.
+MIGRATION_MODULES = {"knox": None}
 SPECTACULAR_SETTINGS = {
     "TITLE": "NextAlerts API",
     "DESCRIPTION": "Numbers, keywords, subscribers and the consent ledger of one business. "

@@ -49,7 +49,10 @@ def test_keyword_subscribes_and_confirms_with_the_disclosures(tenant_a, fake_tel
 
 
 def test_custom_keyword_confirmation_is_the_text_sent(tenant_a, fake_telnyx):
-    custom = f"{tenant_a.business.name} VIP club! Msg frequency varies. Msg & data rates may apply. Reply HELP for help, STOP to cancel."
+    custom = (
+        f"{tenant_a.business.name} VIP club! Msg frequency varies. Msg & data rates may apply. "
+        "Reply HELP for help, STOP to cancel."
+    )
     tenant_a.keyword.confirmation_text = custom
     tenant_a.keyword.save()
     _text(tenant_a, "JOIN")
@@ -58,8 +61,22 @@ def test_custom_keyword_confirmation_is_the_text_sent(tenant_a, fake_telnyx):
 
 @pytest.mark.parametrize(
     "stop_text",
-    ["STOP", "stop", " Stop. ", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "cancel", "END", "quit", "Revoke", "OPTOUT",
-     "opt out", "Please stop texting me", "remove me from this list"],
+    [
+        "STOP",
+        "stop",
+        " Stop. ",
+        "STOPALL",
+        "STOP ALL",
+        "UNSUBSCRIBE",
+        "cancel",
+        "END",
+        "quit",
+        "Revoke",
+        "OPTOUT",
+        "opt out",
+        "Please stop texting me",
+        "remove me from this list",
+    ],
 )
 def test_every_opt_out_form_suppresses_at_once_and_confirms_once(tenant_a, fake_telnyx, stop_text):
     _text(tenant_a, "JOIN")

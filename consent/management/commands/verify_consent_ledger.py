@@ -19,5 +19,6 @@ class Command(BaseCommand):
         for b in breaks:
             self.stderr.write(f"business {b.business_id} event #{b.sequence}: {b.problem}")
         if breaks:
-            raise CommandError(f"{len(breaks)} break(s) found in {total} consent events.")
-        self.stdout.write(self.style.SUCCESS(f"Consent ledger intact: {total} events verified."))
+            raise CommandError(f"{len(breaks)} break(s) found in {total} consent events; see above.")
+        noun = "event" if total == 1 else "events"
+        self.stdout.write(self.style.SUCCESS(f"Consent ledger intact: {total} {noun} verified."))

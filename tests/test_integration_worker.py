@@ -1,0 +1,122 @@
+"""End to end with the production moving parts: the signed webhook commits an opt-in, the reply task goes through
+Redis to a real Celery worker process, and the worker hands the confirmation to (fake) Telnyx with the real SDK.
+
+Skipped only where no Redis is reachable; under CI (CI=true) an unreachable Redis fails the test instead.
+"""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+from campaigns.models import Message
+from nextalerts import celery_app
+from tests.helpers import text_in
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+CONSUMER = "+12025550143"
+
+
+@pytest.fixture
+def redis_url():
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the worker test, but Redis at {url} is unreachable: {exc}")
+        pytest.skip(f"no Redis reachable at {url}: {exc}")
+    return url
+
+
+def _database_url():
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    auth = quote(db["USER"] or "")
+    if db.get("PASSWORD"):
+        auth += ":" + quote(db["PASSWORD"])
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def _drop_connection_pools():
+    """Forget pools built for the previous broker URL; Celery builds new ones on next use."""
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def celery_through_redis(redis_url):
+    """Point this process's Celery app at Redis, on a queue of its own so no other worker takes the task."""
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    saved = {k: celery_app.conf[k] for k in ("broker_url", "task_always_eager", "task_default_queue")}
+    _drop_connection_pools()
+    celery_app.conf.update(broker_url=redis_url, task_always_eager=False, task_default_queue=queue)
+    yield queue
+    _drop_connection_pools()
+    celery_app.conf.update(saved)
+    redis.Redis.from_url(redis_url).delete(queue)
+
+
+@pytest.fixture
+def worker(celery_through_redis, redis_url, fake_telnyx):
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": redis_url,
+        "SMS_BACKEND": "telnyx",
+        "TELNYX_API_KEY": settings.TELNYX_API_KEY,
+        "TELNYX_BASE_URL": fake_telnyx.base_url,
+        "DJANGO_SETTINGS_MODULE": "nextalerts.settings",
+    }
+    command = [
+        sys.executable, "-m", "celery", "-A", "nextalerts", "worker", "--pool=solo", "--concurrency=1",
+        "-Q", celery_through_redis, "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO",
+    ]  # fmt: skip
+    log = Path(settings.BASE_DIR) / f".worker-{celery_through_redis}.log"
+    with open(log, "w+") as output:
+        process = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            yield process, log
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            output.seek(0)
+            print(output.read())  # shown by pytest if the test failed
+    log.unlink(missing_ok=True)
+
+
+def _wait_for(predicate, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_reply_reaches_telnyx_through_a_real_worker(tenant_a, fake_telnyx, worker):
+    text_in(from_number=CONSUMER, to_number=tenant_a.number.phone_number, text="JOIN")
+
+    reply = Message.objects.get(kind=Message.Kind.OPT_IN_CONFIRMATION)
+    assert _wait_for(lambda: fake_telnyx.messages()), "the worker never sent the confirmation"
+    [sent] = fake_telnyx.messages()
+    assert sent["to"] == CONSUMER and sent["from"] == tenant_a.number.phone_number
+    assert "Reply HELP for help, STOP to cancel" in sent["text"]
+    assert _wait_for(lambda: Message.objects.get(pk=reply.pk).status == Message.Status.SENT, timeout=10)
+    process, log = worker
+    assert process.poll() is None, "the worker exited"
+    # It was the worker process, not this one, that ran the task.
+    assert _wait_for(lambda: "campaigns.send_message" in log.read_text() and "succeeded" in log.read_text(), 10)
