@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Business
 from consent.locks import lock_phone
 from consent.policy import can_send
 from nextalerts.phones import phone_hash
@@ -134,14 +135,14 @@ def message_give_up(*, message_id: int, reason: str) -> None:
     )
 
 
-def delivery_report_apply(*, message: DeliveryReport) -> str:
+def delivery_report_apply(*, message: DeliveryReport) -> tuple[str, Business | None]:
     """Move an outbound message forward on a provider delivery report; a late or repeated report changes nothing."""
     order = [Message.Status.QUEUED, Message.Status.SENT, Message.Status.DELIVERED]
     row = Message.objects.filter(
         direction=Message.Direction.OUTBOUND, provider_message_id=message.provider_message_id
     ).first()
     if row is None:
-        return "unknown-message"
+        return "unknown-message", None
     if message.status == Message.Status.FAILED:
         updated = Message.objects.filter(pk=row.pk, status__in=order[:2]).update(
             status=Message.Status.FAILED, error_code=message.error_code, error_detail=message.error_detail
@@ -155,7 +156,7 @@ def delivery_report_apply(*, message: DeliveryReport) -> str:
                 provider_message_id=row.provider_message_id,
                 detail=message.error_detail,
             )
-        return "delivery-failed"
+        return "delivery-failed", row.business
     earlier = order[: order.index(message.status)]
     Message.objects.filter(pk=row.pk, status__in=earlier).update(status=message.status)
-    return f"delivery-{message.status}"
+    return f"delivery-{message.status}", row.business

@@ -140,15 +140,15 @@ def _normalized_sender(raw: str) -> str:
         return raw  # short codes and foreign formats are still recorded as they came
 
 
-def inbound_message_handle(*, message: InboundMessage) -> str:
+def inbound_message_handle(*, message: InboundMessage) -> tuple[str, Business | None]:
     """Store an inbound text and act on it: opt-out, opt-in, help, or an ordinary message for the inbox.
 
-    Returns a short outcome for the webhook log.
+    Returns a short outcome for the webhook log, and the business the number belongs to.
     """
     number = SenderNumber.objects.select_related("business").filter(phone_number=message.to_number).first()
     if number is None:
         logger.warning("sms.inbound.unknown-number", extra={"to": message.to_number})
-        return "unknown-number"
+        return "unknown-number", None
     business = number.business
     phone = _normalized_sender(message.from_number)
     digest = phone_hash(phone)
@@ -158,7 +158,7 @@ def inbound_message_handle(*, message: InboundMessage) -> str:
     )
     if inbound.exists():
         # The same text redelivered under a new event id: it was handled the first time.
-        return "duplicate-message"
+        return "duplicate-message", business
     Message.objects.create(
         business=business,
         direction=Message.Direction.INBOUND,
@@ -173,7 +173,7 @@ def inbound_message_handle(*, message: InboundMessage) -> str:
     keywords = list(Keyword.objects.filter(number=number, is_active=True))
     result = classify(message.text, [k.keyword for k in keywords])
     if result.intent == Intent.MESSAGE:
-        return "message"
+        return "message", business
 
     evidence = {
         "provider_message_id": message.provider_message_id,
@@ -198,7 +198,7 @@ def inbound_message_handle(*, message: InboundMessage) -> str:
         else:
             keyword = next((k for k in keywords if k.keyword == result.keyword), None)
             _handle_opt_in(**context, keyword=keyword)
-    return result.intent.value
+    return result.intent.value, business
 
 
 def _handle_opt_out(*, business, number, phone, evidence, message, occurred_at):

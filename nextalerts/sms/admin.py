@@ -5,8 +5,8 @@ from .models import WebhookEvent
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(admin.ModelAdmin):
-    list_display = ["received_at", "provider", "event_type", "event_id", "outcome"]
-    list_filter = ["provider", "event_type", "outcome"]
+    list_display = ["received_at", "provider", "event_type", "event_id", "business", "outcome"]
+    list_filter = ["business", "provider", "event_type", "outcome"]
     search_fields = ["event_id"]
 
     def get_readonly_fields(self, request, obj=None):

@@ -11,6 +11,10 @@ class WebhookEvent(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
     # Empty for events that were stored but needed no action (unknown types, numbers no business owns).
     outcome = models.CharField(max_length=64, blank=True)
+    # The business the event turned out to concern, once handled (none for unknown numbers and ignored events).
+    business = models.ForeignKey(
+        "accounts.Business", null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_events"
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -148,11 +148,12 @@ def telnyx_webhook(request):
             normalized = normalize_telnyx(event_type, data.get("payload"))
             if normalized is None:
                 logger.info("sms.webhook.ignored", extra={"event_id": event_id, "event_type": event_type})
-                outcome = "ignored"
+                outcome, business = "ignored", None
             else:
-                outcome = import_string(HANDLERS[type(normalized)])(message=normalized) or "handled"
-            stored.outcome = outcome[:64]
-            stored.save(update_fields=["outcome"])
+                # Each handler answers (outcome, the business concerned or None).
+                outcome, business = import_string(HANDLERS[type(normalized)])(message=normalized)
+            stored.outcome, stored.business = outcome[:64], business
+            stored.save(update_fields=["outcome", "business"])
     except InvalidPayload as exc:
         logger.warning("sms.webhook.invalid", extra={"event_id": event_id, "reason": str(exc)})
         return _error(400, f"Event {event_id} cannot be used: {exc}.")

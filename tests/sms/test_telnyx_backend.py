@@ -43,6 +43,8 @@ def test_send_posts_what_telnyx_expects(subscribed, fake_telnyx):
     assert request.body["to"] == CONSUMER
     assert request.body["text"] == "Your table is ready"
     assert request.body["messaging_profile_id"] == "profile-123"
+    # our own message id travels as the idempotency key, where Telnyx honours one
+    assert request.headers["Idempotency-Key"] == f"nextalerts-message-{message.pk}"
     message.refresh_from_db()
     assert message.status == Message.Status.SENT
     assert message.provider_message_id and message.sent_at is not None

@@ -30,6 +30,7 @@ def test_signed_event_is_accepted_and_stored(tenant_a):
     assert stored.event_id == event["data"]["id"]
     assert stored.payload == event
     assert stored.outcome == "opt_out"
+    assert stored.business == tenant_a.business
 
 
 @pytest.mark.parametrize(
@@ -132,7 +133,8 @@ def test_text_to_a_number_no_business_owns_is_acknowledged_and_logged(tenant_a, 
     event = signing.message_received(from_number=CONSUMER, to_number="+13055550100", text="STOP")
     response = post_webhook(event)
     assert response.status_code == 200
-    assert WebhookEvent.objects.get().outcome == "unknown-number"
+    stored = WebhookEvent.objects.get()
+    assert stored.outcome == "unknown-number" and stored.business is None
     assert not ConsentEvent.objects.exists() and not Suppression.objects.exists()
     assert "sms.inbound.unknown-number" in caplog.text
 

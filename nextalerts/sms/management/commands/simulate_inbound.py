@@ -34,5 +34,5 @@ class Command(BaseCommand):
         except InvalidPhoneNumber as exc:
             raise CommandError(str(exc)) from exc
         with transaction.atomic():
-            outcome = inbound_message_handle(message=inbound)
+            outcome, _business = inbound_message_handle(message=inbound)
         self.stdout.write(f"Handled as: {outcome}")
