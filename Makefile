@@ -45,7 +45,7 @@ lock: install
 
 check-deploy: install
 	DEBUG=false SECRET_KEY=check-deploy-only-$$(date +%s)-a-long-random-looking-value-0123456789 \
-	PHONE_HASH_KEY=check ALLOWED_HOSTS=example.com $(BIN)/python manage.py check --deploy --fail-level WARNING
+	PHONE_HASH_KEY=check-deploy-only-phone-hash-key-0123456789 ALLOWED_HOSTS=example.com $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,5 +1,6 @@
 """API authentication: `Authorization: Token <token>`; the token names the business the request acts for."""
 
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 
 
@@ -10,3 +11,11 @@ class TokenAuthentication(KnoxTokenAuthentication):
             _user, token = result
             request._request.business = token.business
         return result
+
+
+class TokenScheme(KnoxTokenScheme):
+    """Documents the token header in the OpenAPI schema: drf-spectacular's knox extension matches knox's own class
+    only, and without this the schema would declare no way to authenticate."""
+
+    target_class = TokenAuthentication
+    name = "tokenAuth"

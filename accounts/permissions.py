@@ -2,7 +2,7 @@
 
 from rest_framework.permissions import BasePermission
 
-from .models import Role
+from .models import Business, Role
 from .selectors import membership_for
 
 
@@ -24,9 +24,14 @@ class IsBusinessMember(BasePermission):
         membership = membership_for(user=request.user, business=business)
         if membership is None:
             return False
+        if membership.business.status == Business.Status.DELETED:
+            self.message = f"{membership.business.name} has been deleted."
+            return False
         request.membership = membership
         role_map = getattr(view, "role_map", self.default_role_map)
-        needed = role_map.get(request.method, Role.OWNER)
+        needed = role_map.get(request.method)
+        if needed is None:
+            return True  # a method this view does not offer: let the view answer 405
         if not membership.has_role(needed):
             self.message = f"This action needs the {needed} role in {membership.business.name}."
             return False

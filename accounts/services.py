@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from django.contrib.auth import password_validation
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -49,9 +49,12 @@ def user_signup(*, email, password, business_name, confirm_age, accept_terms) ->
     except Exception as exc:  # ValidationError with a list of human-readable messages
         raise SignupError("password", " ".join(getattr(exc, "messages", [str(exc)]))) from exc
     now = timezone.now()
-    with transaction.atomic():
-        user = User.objects.create_user(email=email, password=password, confirmed_age_at=now, accepted_terms_at=now)
-        business = business_create(name=business_name.strip(), owner=user)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email=email, password=password, confirmed_age_at=now, accepted_terms_at=now)
+            business = business_create(name=business_name.strip(), owner=user)
+    except IntegrityError as exc:  # the same email signed up concurrently
+        raise SignupError("email", "An account with this email address already exists; log in instead.") from exc
     return user, business
 
 

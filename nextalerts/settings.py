@@ -29,6 +29,12 @@ else:
         PHONE_HASH_KEY = env.str("PHONE_HASH_KEY")
     except ImproperlyConfigured as exc:
         raise ImproperlyConfigured(f"{exc}: production (DEBUG=false) needs SECRET_KEY and PHONE_HASH_KEY") from exc
+    for _name, _value in (("SECRET_KEY", SECRET_KEY), ("PHONE_HASH_KEY", PHONE_HASH_KEY)):
+        if len(_value) < 32:
+            raise ImproperlyConfigured(
+                f"{_name} must be a random value of at least 32 characters in production (DEBUG=false); "
+                "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -136,6 +142,12 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stale-messages": {"task": "campaigns.requeue_stale_messages", "schedule": 60.0},
 }
 
+# Shared across processes in production (login throttling, later rate limits); per-process memory locally.
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # --- SMS --------------------------------------------------------------------------------------------------------------
 SMS_BACKENDS = {
     "console": "nextalerts.sms.backends.console.SmsBackend",
@@ -165,6 +177,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "nextalerts.rest.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth": env.str("AUTH_THROTTLE_RATE", default="10/min")},
+    # How many reverse proxies sit in front of the app: throttling trusts only that many X-Forwarded-For hops,
+    # so a client cannot pick its own identity. 0 (the default) ignores the header.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 REST_KNOX = {
     "TOKEN_TTL": timedelta(hours=env.int("API_TOKEN_IDLE_HOURS", default=10)),
@@ -207,3 +222,13 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
+    # Collected static files (the admin's) served by gunicorn itself, hashed and compressed; needs `collectstatic`,
+    # which the Docker image runs at build time. Locally, runserver serves them.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }

@@ -89,13 +89,20 @@ class KeywordViewSet(
         serializer.instance = services.keyword_create(business=self.request.business, **serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = services.keyword_update(keyword=serializer.instance, **serializer.validated_data)
+        serializer.instance = services.keyword_update(instance=serializer.instance, **serializer.validated_data)
+
+
+class TagNamesField(serializers.ListField):
+    """Tag names in and out; the model side is a many-to-many manager, not a list."""
+
+    child = serializers.CharField(max_length=50)
+
+    def to_representation(self, data):
+        return [tag.name for tag in data.all()]
 
 
 class SubscriberSerializer(serializers.ModelSerializer):
-    tags = serializers.ListField(
-        child=serializers.CharField(max_length=50), required=False, help_text="Tag names; replaced as a whole."
-    )
+    tags = TagNamesField(required=False, help_text="Tag names; replaced as a whole.")
 
     class Meta:
         model = Subscriber
@@ -121,11 +128,6 @@ class SubscriberSerializer(serializers.ModelSerializer):
             "opted_out_at",
             "created_at",
         ]
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["tags"] = [tag.name for tag in instance.tags.all()]
-        return data
 
 
 @extend_schema_view(

@@ -7,7 +7,7 @@ text.
 import re
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from consent.keywords import HELP_WORDS, OPT_IN_WORDS, OPT_OUT_WORDS, normalize
 from consent.replies import confirmation_problems
@@ -24,17 +24,24 @@ def number_create(*, business, phone_number, messaging_profile_id="", messages_p
         e164 = to_e164(phone_number)
     except InvalidPhoneNumber as exc:
         raise ValidationError({"phone_number": str(exc)}) from exc
+    taken = ValidationError({"phone_number": f"{e164} is already registered on NextAlerts."})
     if SenderNumber.objects.filter(phone_number=e164).exists():
-        raise ValidationError({"phone_number": f"{e164} is already registered on NextAlerts."})
-    return SenderNumber.objects.create(
-        business=business,
-        phone_number=e164,
-        messaging_profile_id=messaging_profile_id,
-        messages_per_second=messages_per_second,
-    )
+        raise taken
+    try:
+        with transaction.atomic():
+            return SenderNumber.objects.create(
+                business=business,
+                phone_number=e164,
+                messaging_profile_id=messaging_profile_id,
+                messages_per_second=messages_per_second,
+            )
+    except IntegrityError as exc:
+        raise taken from exc
 
 
-def _clean_keyword(*, business, number, keyword, confirmation_text, instance=None):
+def keyword_clean(*, business, number, keyword, confirmation_text, instance=None) -> tuple[str, str]:
+    """Check a keyword and its confirmation text; return them normalised, or raise ValidationError saying what to
+    fix. Used by keyword_create/keyword_update and by the admin form."""
     word = (keyword or "").strip()
     if not KEYWORD_PATTERN.match(word):
         raise ValidationError({"keyword": "Use one word of 2 to 20 letters or digits, such as JOIN or PIZZA."})
@@ -63,27 +70,35 @@ def _clean_keyword(*, business, number, keyword, confirmation_text, instance=Non
 def keyword_create(*, business, number, keyword, confirmation_text="", is_active=True) -> Keyword:
     if number.business_id != business.pk:
         raise ValidationError({"number": "No such number in your business."})
-    word, text = _clean_keyword(business=business, number=number, keyword=keyword, confirmation_text=confirmation_text)
-    return Keyword.objects.create(
-        business=business, number=number, keyword=word, confirmation_text=text, is_active=is_active
-    )
+    word, text = keyword_clean(business=business, number=number, keyword=keyword, confirmation_text=confirmation_text)
+    try:
+        with transaction.atomic():
+            return Keyword.objects.create(
+                business=business, number=number, keyword=word, confirmation_text=text, is_active=is_active
+            )
+    except IntegrityError as exc:  # a concurrent request took the word between the check and the write
+        raise ValidationError({"keyword": f"{word} is already a keyword on {number.phone_number}."}) from exc
 
 
-def keyword_update(*, keyword: Keyword, **changes) -> Keyword:
-    number = changes.get("number", keyword.number)
-    if number.business_id != keyword.business_id:
+def keyword_update(*, instance: Keyword, **changes) -> Keyword:
+    number = changes.get("number", instance.number)
+    if number.business_id != instance.business_id:
         raise ValidationError({"number": "No such number in your business."})
-    word, text = _clean_keyword(
-        business=keyword.business,
+    word, text = keyword_clean(
+        business=instance.business,
         number=number,
-        keyword=changes.get("keyword", keyword.keyword),
-        confirmation_text=changes.get("confirmation_text", keyword.confirmation_text),
-        instance=keyword,
+        keyword=changes.get("keyword", instance.keyword),
+        confirmation_text=changes.get("confirmation_text", instance.confirmation_text),
+        instance=instance,
     )
-    keyword.number, keyword.keyword, keyword.confirmation_text = number, word, text
-    keyword.is_active = changes.get("is_active", keyword.is_active)
-    keyword.save()
-    return keyword
+    instance.number, instance.keyword, instance.confirmation_text = number, word, text
+    instance.is_active = changes.get("is_active", instance.is_active)
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as exc:  # a concurrent request took the word between the check and the write
+        raise ValidationError({"keyword": f"{word} is already a keyword on {number.phone_number}."}) from exc
+    return instance
 
 
 def subscriber_update(*, subscriber: Subscriber, **changes) -> Subscriber:

@@ -14,6 +14,15 @@ from tests.factories import KeywordFactory, MembershipFactory, SenderNumberFacto
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache(settings):
+    """Each test starts with an empty, private cache (throttle counters), also when REDIS_URL is set."""
+    from django.core.cache import cache
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _sms_settings(settings):
     """Tests send through the in-memory outbox unless they ask for Telnyx; webhooks verify with the test key."""
     settings.SMS_BACKEND = "locmem"
