@@ -75,6 +75,8 @@ class Business(models.Model):
     )
     time_zone = models.CharField(max_length=64, default="America/New_York", validators=[validate_time_zone])
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    # Frequency cap: marketing messages one subscriber may get from this business in 24 hours.
+    marketing_messages_per_day = models.PositiveSmallIntegerField(default=3)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

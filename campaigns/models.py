@@ -1,9 +1,48 @@
-"""Messages in and out. Every text a business receives or sends is a row here, so its history exists."""
+"""Campaigns, and messages in and out. Every text a business receives or sends is a Message row, so its history
+exists; a campaign's audience is frozen into Message rows when it launches."""
 
+from django.conf import settings
 from django.db import models
 
 from accounts.models import Business
-from subscribers.models import SenderNumber
+from subscribers.models import SenderNumber, Tag
+
+
+class Campaign(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft"
+        SCHEDULED = "scheduled"  # launches by itself at send_at
+        SENDING = "sending"  # audience frozen; messages are going out (some may wait for quiet hours)
+        SENT = "sent"  # every message reached a final state
+        CANCELLED = "cancelled"
+        FAILED = "failed"  # the launch itself could not happen (sender number removed...)
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="campaigns")
+    name = models.CharField(max_length=120)
+    body = models.TextField()
+    media_urls = models.JSONField(default=list, blank=True)
+    # Audience: subscribers with any of these tags; no tags means every subscriber.
+    tags = models.ManyToManyField(Tag, blank=True, related_name="campaigns")
+    sender_number = models.ForeignKey(SenderNumber, null=True, on_delete=models.SET_NULL, related_name="campaigns")
+    send_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    status_detail = models.CharField(max_length=255, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    launched_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # Counted once, when the audience is frozen: who matched but got no message, and why.
+    audience_size = models.PositiveIntegerField(default=0)
+    skipped_suppressed = models.PositiveIntegerField(default=0)
+    skipped_frequency = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["status", "send_at"])]
+
+    def __str__(self):
+        return self.name
 
 
 class Message(models.Model):
@@ -22,11 +61,30 @@ class Message(models.Model):
 
     class Status(models.TextChoices):
         RECEIVED = "received"  # inbound
-        QUEUED = "queued"  # waiting for a worker
-        SENT = "sent"  # handed to the provider, which returned its id
+        QUEUED = "queued"  # waiting for a worker (and, with send_after, for the recipient's quiet hours to end)
+        SENDING = "sending"  # being handed over; stays here when the hand-off ended in doubt (reconciled later)
+        SENT = "sent"  # the provider took it and returned its id
         DELIVERED = "delivered"
-        FAILED = "failed"  # the provider refused it, or the hand-off ended in doubt and was not repeated
-        BLOCKED = "blocked"  # consent policy refused it; never handed to the provider
+        DELIVERY_UNCONFIRMED = "delivery_unconfirmed"
+        SENDING_FAILED = "sending_failed"  # reported by the provider after it took the message
+        DELIVERY_FAILED = "delivery_failed"
+        FAILED = "failed"  # refused by the provider at hand-off (invalid or landline number...), or never taken
+        BLOCKED = "blocked"  # consent refused it (or the carrier did, 40300); never delivered
+        CANCELLED = "cancelled"  # its campaign was cancelled before it was handed over
+
+    # How far each status is along the way: a report never moves a message back.
+    PROGRESS = {
+        Status.QUEUED: 0,
+        Status.SENDING: 1,
+        Status.SENT: 2,
+        Status.DELIVERY_UNCONFIRMED: 3,
+        Status.DELIVERED: 4,
+        Status.SENDING_FAILED: 4,
+        Status.DELIVERY_FAILED: 4,
+        Status.FAILED: 4,
+        Status.BLOCKED: 4,
+        Status.CANCELLED: 4,
+    }
 
     business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="messages")
     direction = models.CharField(max_length=8, choices=Direction.choices)
@@ -36,13 +94,22 @@ class Message(models.Model):
     phone_number = models.CharField(max_length=20)
     phone_hash = models.CharField(max_length=64)
     body = models.TextField()
-    status = models.CharField(max_length=12, choices=Status.choices)
+    status = models.CharField(max_length=24, choices=Status.choices)
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
+    # Not before this time: quiet hours, or a provider's Retry-After.
+    send_after = models.DateTimeField(null=True, blank=True)
+    # When a worker was last asked to send it; the dispatcher re-queues rows whose task was lost.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
     provider_message_id = models.CharField(max_length=100, blank=True)
     error_code = models.CharField(max_length=32, blank=True)
     error_detail = models.CharField(max_length=500, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    parts = models.PositiveSmallIntegerField(null=True, blank=True)
+    cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+    cost_currency = models.CharField(max_length=3, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -57,6 +124,9 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["business", "phone_hash", "created_at"]),
             models.Index(fields=["business", "status"]),
+            models.Index(fields=["campaign", "status"]),
+            # The dispatcher's scan: outbound rows still queued.
+            models.Index(fields=["send_after"], condition=models.Q(status="queued"), name="message_queued_due"),
         ]
 
     def __str__(self):

@@ -1,35 +1,53 @@
-"""The send path: queue a message, and hand it to the provider only after consent says yes, under the phone lock.
+"""The send path, and campaigns from draft to sent.
 
-A message row records the hand-off, so a task that runs twice sends once.
+A message is handed to the provider only after consent.can_send() said yes under the per-phone lock that STOP
+handling also takes. Its row records the hand-off before the provider sees it, so a task that runs twice sends once,
+and an ambiguous failure is left for reconciliation against delivery reports, never resent blindly.
 """
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Business
-from consent.locks import lock_phone
-from consent.policy import can_send
-from nextalerts.phones import phone_hash
+from consent.locks import phone_lock
+from consent.policy import SendKind, can_send
+from nextalerts.phones import InvalidPhoneNumber, phone_hash, to_e164
 from nextalerts.sms import get_backend
 from nextalerts.sms.messages import DeliveryReport, OutboundSms, SendError, SendOutcomeUnknown
+from subscribers.models import SenderNumber, Subscriber
 
-from .models import Message
+from . import quiet_hours, ratelimit
+from .models import Campaign, Message
 
 logger = logging.getLogger(__name__)
 
+Status = Message.Status
+
 # Telnyx: "Blocked due to STOP message" — the recipient opted out at the carrier.
 CARRIER_STOP_CODES = {"40300"}
+BATCH_SIZE = 100
+# How long a dispatched message may sit queued before the dispatcher assumes its task was lost.
+STALE_DISPATCH = timedelta(minutes=5)
+# Retryable refusals (429, connection refused) a message survives before it is failed.
+MAX_SEND_ATTEMPTS = 10
 
 
-class RetryLater(Exception):
-    """The provider certainly did not take the message; the task should try again later."""
+class SendRefused(Exception):
+    """A transactional send that consent does not allow; the message says why, for the API to show."""
 
 
-def message_queue(*, business, sender_number, phone, kind, body) -> Message:
-    """Record an outbound message and send it through a worker once the current transaction commits."""
+# --- Queueing ---------------------------------------------------------------------------------------------------------
+
+
+def message_queue(*, business, sender_number, phone, kind, body, media_urls=(), subscriber=None) -> Message:
+    """Record one outbound message and send it through a worker once the current transaction commits."""
+    now = timezone.now()
     message = Message.objects.create(
         business=business,
         direction=Message.Direction.OUTBOUND,
@@ -38,125 +56,555 @@ def message_queue(*, business, sender_number, phone, kind, body) -> Message:
         phone_number=phone,
         phone_hash=phone_hash(phone),
         body=body,
-        status=Message.Status.QUEUED,
+        status=Status.QUEUED,
+        dispatched_at=now,
     )
-    transaction.on_commit(lambda: _enqueue(message.pk))
+    transaction.on_commit(lambda: _enqueue([message.pk]))
     return message
 
 
-def _enqueue(message_id: int) -> None:
-    """Hand a message to the workers. If the broker is down the row stays QUEUED and the sweeper queues it again:
-    the webhook that queued it has already committed its consent change and must still answer 2xx."""
-    from .tasks import send_message
+def _enqueue(message_ids: list[int], countdown: float | None = None) -> None:
+    """Hand messages to the workers. If the broker is down the rows stay QUEUED and the dispatcher queues them again:
+    whoever queued them (a webhook, a launch) has committed and must not fail for it."""
+    from .tasks import send_messages
 
     try:
-        send_message.delay(message_id)
+        if countdown:
+            send_messages.apply_async(args=[message_ids], countdown=countdown)
+        else:
+            send_messages.delay(message_ids)
     except Exception:
-        logger.exception("sms.queue.failed", extra={"message_id": message_id})
+        logger.exception("sms.queue.failed", extra={"message_ids": message_ids[:10], "count": len(message_ids)})
 
 
-def messages_requeue_stale(*, older_than: timedelta = timedelta(minutes=2), limit: int = 5000) -> dict:
-    """Queue again the outbound messages that have waited too long (a lost task, a broker outage).
+def messages_dispatch_due(*, now: datetime | None = None, limit: int = 20_000) -> dict:
+    """Queue the outbound messages that are due: quiet hours over, Retry-After passed, or a task lost.
 
-    Safe to overlap with the original task: message_send() hands over only a QUEUED row, under its row lock.
+    Safe to overlap with the original tasks: message_send() hands over only a QUEUED row it claims itself.
     """
-    cutoff = timezone.now() - older_than
-    ids = list(
-        Message.objects.filter(
-            direction=Message.Direction.OUTBOUND, status=Message.Status.QUEUED, updated_at__lt=cutoff
-        ).values_list("pk", flat=True)[:limit]
+    now = now or timezone.now()
+    due = Message.objects.filter(direction=Message.Direction.OUTBOUND, status=Status.QUEUED).filter(
+        Q(send_after__isnull=True) | Q(send_after__lte=now)
     )
-    for message_id in ids:
-        _enqueue(message_id)
-    return {"requeued": len(ids)}
+    due = due.filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - STALE_DISPATCH))
+    ids = list(due.order_by("id").values_list("pk", flat=True)[:limit])
+    for start in range(0, len(ids), BATCH_SIZE):
+        chunk = ids[start : start + BATCH_SIZE]
+        Message.objects.filter(pk__in=chunk, status=Status.QUEUED).update(dispatched_at=now)
+        _enqueue(chunk)
+    return {"dispatched": len(ids)}
 
 
-def message_send(*, message_id: int) -> Message:
-    """Send one queued message. Safe to call any number of times: only a QUEUED message is ever handed over."""
-    with transaction.atomic():
-        message = (
-            Message.objects.select_for_update(of=("self",))
-            .select_related("business", "sender_number")
-            .filter(pk=message_id, direction=Message.Direction.OUTBOUND)
-            .first()
+# --- Sending ----------------------------------------------------------------------------------------------------------
+
+
+def messages_send(*, message_ids: list[int], now: datetime | None = None) -> dict:
+    """Send a batch, one message at a time; returns how many ended in each status."""
+    counts: dict[str, int] = {}
+    campaigns = set()
+    for message_id in message_ids:
+        message = message_send(message_id=message_id, now=now)
+        if message is not None:
+            counts[message.status] = counts.get(message.status, 0) + 1
+            if message.campaign_id:
+                campaigns.add(message.campaign_id)
+    for campaign_id in campaigns:
+        campaign_complete_if_done(campaign_id=campaign_id)
+    return counts
+
+
+def _subscriber_profile(message) -> str:
+    profile = (
+        Subscriber.objects.filter(business_id=message.business_id, phone_hash=message.phone_hash)
+        .values_list("quiet_profile", flat=True)
+        .first()
+    )
+    return profile or quiet_hours.profile_or_fallback(message.phone_number, fallback_tz=message.business.time_zone)
+
+
+def _finish(message, status, **fields):
+    """Record the outcome of a hand-off that this worker claimed (status SENDING)."""
+    fields["updated_at"] = timezone.now()
+    Message.objects.filter(pk=message.pk, status=Status.SENDING).update(status=status, **fields)
+    message.status = status
+    for name, value in fields.items():
+        setattr(message, name, value)
+
+
+def message_send(*, message_id: int, now: datetime | None = None) -> Message | None:
+    """Send one queued message, if it is due and consent allows it. Safe to call any number of times."""
+    message = (
+        Message.objects.select_related("business", "sender_number")
+        .filter(pk=message_id, direction=Message.Direction.OUTBOUND)
+        .first()
+    )
+    if message is None or message.status != Status.QUEUED:
+        return message
+    now = now or timezone.now()
+    if message.send_after and message.send_after > now:
+        return message  # not due: the dispatcher brings it back
+    number = message.sender_number
+    if number is None:
+        Message.objects.filter(pk=message.pk, status=Status.QUEUED).update(
+            status=Status.FAILED, error_detail="the sender number was removed", updated_at=now
         )
-        if message is None or message.status != Message.Status.QUEUED:
-            return message
-        # The same lock a STOP for this phone takes: once a STOP has been acknowledged, this check sees it.
-        lock_phone(business_id=message.business_id, phone_hash=message.phone_hash)
-        decision = can_send(message.business, message.phone_number, message.kind)
-        message.attempts += 1
-        if not decision:
-            message.status, message.error_detail = Message.Status.BLOCKED, decision.reason
-            message.save(update_fields=["status", "error_detail", "attempts", "updated_at"])
-            logger.info("sms.send.blocked", extra={"message_id": message.pk, "reason": decision.reason})
-            return message
-        if message.sender_number is None:
-            message.status, message.error_detail = Message.Status.FAILED, "the sender number was removed"
-            message.save(update_fields=["status", "error_detail", "attempts", "updated_at"])
-            return message
+        message.status = Status.FAILED
+        return message
+    # Wait for this number's next slot before taking the phone lock, so a STOP never waits on the rate limit.
+    ratelimit.acquire(f"number:{number.pk}", number.messages_per_second)
+
+    with phone_lock(business_id=message.business_id, phone_hash=message.phone_hash):
+        with transaction.atomic():
+            claimed = Message.objects.filter(pk=message.pk, status=Status.QUEUED).update(
+                status=Status.SENDING, attempts=F("attempts") + 1, updated_at=timezone.now()
+            )
+            if not claimed:
+                message.refresh_from_db()
+                return message  # another worker has it
+            message.status, message.attempts = Status.SENDING, message.attempts + 1
+            if message.kind == Message.Kind.MARKETING:
+                wait_until = quiet_hours.next_send_time(_subscriber_profile(message), now)
+                if wait_until is not None:
+                    _finish(message, Status.QUEUED, send_after=wait_until, dispatched_at=None)
+                    return message
+            decision = can_send(message.business, message.phone_number, message.kind)
+            if not decision:
+                _finish(message, Status.BLOCKED, error_detail=decision.reason[:500])
+                logger.info("sms.send.blocked", extra={"message_id": message.pk, "reason": decision.reason})
+                return message
+        # Committed: the row says SENDING before the provider sees anything.
         sms = OutboundSms(
-            from_number=message.sender_number.phone_number,
+            from_number=number.phone_number,
             to_number=message.phone_number,
             text=message.body,
-            messaging_profile_id=message.sender_number.messaging_profile_id,
+            media_urls=tuple(_media_urls(message)),
+            messaging_profile_id=number.messaging_profile_id,
             reference=f"nextalerts-message-{message.pk}",
         )
         try:
             result = get_backend().send(sms)
         except SendError as exc:
-            if exc.retryable:
-                raise RetryLater(str(exc)) from exc  # rolls back: the row stays QUEUED
-            message.status, message.error_code, message.error_detail = Message.Status.FAILED, exc.code, str(exc)[:500]
+            _record_refusal(message, exc)
         except SendOutcomeUnknown as exc:
-            # It may have gone out: never send it again.
-            message.status, message.error_code, message.error_detail = (
-                Message.Status.FAILED,
-                "unknown",
-                f"hand-off uncertain, not repeated: {exc}"[:500],
-            )
+            # It may have gone out: never send it again; a delivery report will tell (see delivery_report_apply).
+            _finish(message, Status.SENDING, error_code="unknown", error_detail=f"hand-off uncertain: {exc}"[:500])
+            logger.warning("sms.send.uncertain", extra={"message_id": message.pk})
         else:
-            message.status, message.provider_message_id = Message.Status.SENT, result.provider_message_id
-            message.sent_at = timezone.now()
-        message.save()
-    if message.error_code in CARRIER_STOP_CODES:
-        from consent.services import suppression_from_carrier
-
-        suppression_from_carrier(
-            business=message.business, phone=message.phone_number, provider_message_id="", detail=message.error_detail
-        )
+            _finish(message, Status.SENT, provider_message_id=result.provider_message_id, sent_at=timezone.now())
     return message
 
 
-def message_give_up(*, message_id: int, reason: str) -> None:
-    """A message the provider never took, after every retry: it is failed, and never sent."""
-    Message.objects.filter(pk=message_id, status=Message.Status.QUEUED).update(
-        status=Message.Status.FAILED, error_code="retries", error_detail=reason[:500], updated_at=timezone.now()
+def _media_urls(message):
+    if message.campaign_id is None:
+        return []
+    return Campaign.objects.filter(pk=message.campaign_id).values_list("media_urls", flat=True).first() or []
+
+
+def _record_refusal(message, exc: SendError):
+    if exc.retryable and message.attempts < MAX_SEND_ATTEMPTS:
+        # The provider certainly did not take it: try again later, honouring Retry-After.
+        delay = max(exc.retry_after or 0, min(2**message.attempts, 300))
+        _finish(
+            message,
+            Status.QUEUED,
+            send_after=timezone.now() + timedelta(seconds=delay),
+            dispatched_at=None,
+            error_code=exc.code,
+            error_detail=f"retrying: {exc}"[:500],
+        )
+        logger.info("sms.send.retry-later", extra={"message_id": message.pk, "seconds": delay})
+        return
+    if exc.code in CARRIER_STOP_CODES:
+        _finish(message, Status.BLOCKED, error_code=exc.code, error_detail=str(exc)[:500])
+        from consent.services import suppression_from_carrier
+
+        suppression_from_carrier(
+            business=message.business, phone=message.phone_number, provider_message_id="", detail=str(exc)
+        )
+        return
+    _finish(message, Status.FAILED, error_code=exc.code, error_detail=str(exc)[:500])
+
+
+# --- Transactional sends ----------------------------------------------------------------------------------------------
+
+
+def transactional_send(*, business: Business, to: str, body: str, number: SenderNumber | None = None) -> Message:
+    """One message to one subscriber of this business (a showing confirmation, a reminder)."""
+    try:
+        phone = to_e164(to)
+    except InvalidPhoneNumber as exc:
+        raise ValidationError({"to": str(exc)}) from exc
+    if not body or not body.strip():
+        raise ValidationError({"body": "The message text is empty."})
+    decision = can_send(business, phone, SendKind.TRANSACTIONAL)
+    if not decision:
+        raise SendRefused(f"{phone} cannot be texted: {decision.reason}. Only numbers that opted in can be texted.")
+    subscriber = Subscriber.objects.filter(business=business, phone_number=phone).first()
+    if number is None:
+        number = subscriber.number if subscriber and subscriber.number_id else business.numbers.order_by("id").first()
+    if number is None:
+        raise ValidationError({"number": "Add a sender number first (POST /api/v1/numbers/)."})
+    return message_queue(
+        business=business, sender_number=number, phone=phone, kind=Message.Kind.TRANSACTIONAL, body=body
     )
 
 
+# --- Campaigns --------------------------------------------------------------------------------------------------------
+
+
+def campaign_launch(*, campaign: Campaign, now: datetime | None = None) -> Campaign:
+    """Launch now, or schedule for send_at. Only a draft can be launched."""
+    now = now or timezone.now()
+    if campaign.status != Campaign.Status.DRAFT:
+        raise ValidationError({"status": f"Only a draft can be launched; this campaign is {campaign.status}."})
+    if campaign.sender_number_id is None:
+        raise ValidationError({"number": "Choose the number to send from before launching."})
+    if not campaign.body.strip():
+        raise ValidationError({"body": "The message text is empty."})
+    if campaign.send_at and campaign.send_at > now:
+        Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.DRAFT).update(
+            status=Campaign.Status.SCHEDULED, updated_at=now
+        )
+        campaign.refresh_from_db()
+        from .tasks import launch_campaign
+
+        transaction.on_commit(lambda: _safe(launch_campaign.apply_async, args=[campaign.pk], eta=campaign.send_at))
+        return campaign
+    Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.DRAFT).update(
+        status=Campaign.Status.SENDING, updated_at=now
+    )
+    campaign.refresh_from_db()
+    from .tasks import launch_campaign
+
+    transaction.on_commit(lambda: _safe(launch_campaign.delay, campaign.pk))
+    return campaign
+
+
+def _safe(call, *args, **kwargs):
+    try:
+        call(*args, **kwargs)
+    except Exception:
+        logger.exception("campaigns.queue.failed")
+
+
+def campaigns_launch_due(*, now: datetime | None = None) -> dict:
+    """Scheduled campaigns whose time has come (the beat-driven backstop to the eta task)."""
+    now = now or timezone.now()
+    ids = list(Campaign.objects.filter(status=Campaign.Status.SCHEDULED, send_at__lte=now).values_list("pk", flat=True))
+    for campaign_id in ids:
+        campaign_fan_out(campaign_id=campaign_id, now=now)
+    # Campaigns whose launch task was lost after they were set to sending.
+    for campaign_id in Campaign.objects.filter(
+        status=Campaign.Status.SENDING, launched_at__isnull=True, updated_at__lt=now - STALE_DISPATCH
+    ).values_list("pk", flat=True):
+        campaign_fan_out(campaign_id=campaign_id, now=now)
+    return {"launched": len(ids)}
+
+
+def _adapt(value):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def campaign_fan_out(*, campaign_id: int, now: datetime | None = None) -> Campaign | None:
+    """Freeze the audience: one queued Message per subscriber who is subscribed, not suppressed and under the
+    frequency cap right now, written by the database in one INSERT ... SELECT; then queue the ones that are due.
+
+    Idempotent: a campaign's audience is frozen once.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
+        if campaign is None or campaign.launched_at is not None:
+            return campaign
+        if campaign.status == Campaign.Status.SCHEDULED and campaign.send_at and campaign.send_at <= now:
+            campaign.status = Campaign.Status.SENDING
+        if campaign.status != Campaign.Status.SENDING:
+            return campaign
+        business = campaign.business
+        number = campaign.sender_number
+        if number is None or number.business_id != business.pk:
+            campaign.status, campaign.status_detail = Campaign.Status.FAILED, "the sender number was removed"
+            campaign.save(update_fields=["status", "status_detail", "updated_at"])
+            return campaign
+
+        tag_ids = list(campaign.tags.values_list("pk", flat=True))
+        audience_sql, audience_params = _audience_sql(business.pk, tag_ids)
+        suppressed = (
+            "EXISTS (SELECT 1 FROM consent_suppression x WHERE x.business_id = s.business_id "
+            "AND x.phone_hash = s.phone_hash)"
+        )
+        capped = (
+            "(SELECT COUNT(*) FROM campaigns_message m WHERE m.business_id = s.business_id "
+            "AND m.phone_hash = s.phone_hash AND m.kind = 'marketing' AND m.created_at >= %s "
+            "AND m.status NOT IN ('blocked', 'cancelled', 'failed')) >= %s"
+        )
+        cap_params = [_adapt(now - timedelta(hours=24)), business.marketing_messages_per_day]
+
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*), SUM(CASE WHEN {suppressed} THEN 1 ELSE 0 END) {audience_sql}",
+                           audience_params)  # fmt: skip
+            audience_size, skipped_suppressed = cursor.fetchone()
+            cursor.execute(f"SELECT DISTINCT s.quiet_profile {audience_sql}", audience_params)
+            profiles = [row[0] for row in cursor.fetchall()]
+
+            # Quiet hours, per distinct place rather than per row: a CASE maps each profile to its send_after.
+            cases, case_params = [], []
+            for profile in profiles:
+                key = profile or quiet_hours.fallback_profile(business.time_zone)
+                wait_until = quiet_hours.next_send_time(key, now)
+                if wait_until is not None:
+                    cases.append("WHEN %s THEN %s")
+                    case_params += [profile, _adapt(wait_until)]
+            send_after = f"CASE s.quiet_profile {' '.join(cases)} ELSE NULL END" if cases else "NULL"
+
+            cursor.execute(
+                f"""
+                INSERT INTO campaigns_message (
+                    business_id, direction, kind, sender_number_id, phone_number, phone_hash, body, status,
+                    campaign_id, send_after, dispatched_at, provider_message_id, error_code, error_detail, attempts,
+                    cost_currency, created_at, updated_at
+                )
+                SELECT s.business_id, 'outbound', 'marketing', %s, s.phone_number, s.phone_hash, %s, 'queued',
+                       %s, {send_after}, NULL, '', '', '', 0, '', %s, %s
+                {audience_sql} AND NOT {suppressed} AND NOT {capped}
+                """,
+                [number.pk, campaign.body, campaign.pk, *case_params, _adapt(now), _adapt(now), *audience_params,
+                 *cap_params],
+            )  # fmt: skip
+            recipients = cursor.rowcount
+        campaign.status = Campaign.Status.SENDING
+        campaign.launched_at = now
+        campaign.audience_size = audience_size or 0
+        campaign.skipped_suppressed = skipped_suppressed or 0
+        campaign.skipped_frequency = max(0, campaign.audience_size - campaign.skipped_suppressed - recipients)
+        campaign.save()
+        transaction.on_commit(lambda: campaign_dispatch(campaign_id=campaign.pk, now=now))
+    logger.info("campaigns.launched", extra={"campaign_id": campaign.pk, "recipients": recipients})
+    if recipients == 0:
+        campaign_complete_if_done(campaign_id=campaign.pk)
+    return campaign
+
+
+def _audience_sql(business_id: int, tag_ids: list[int]):
+    sql = "FROM subscribers_subscriber s WHERE s.business_id = %s AND s.status = 'subscribed'"
+    params: list = [business_id]
+    if tag_ids:
+        placeholders = ", ".join(["%s"] * len(tag_ids))
+        sql += (
+            " AND EXISTS (SELECT 1 FROM subscribers_subscriber_tags st "
+            f"WHERE st.subscriber_id = s.id AND st.tag_id IN ({placeholders}))"
+        )
+        params += tag_ids
+    return sql, params
+
+
+def campaign_dispatch(*, campaign_id: int, now: datetime | None = None) -> int:
+    """Queue a launched campaign's due messages in batches."""
+    now = now or timezone.now()
+    due = Message.objects.filter(campaign_id=campaign_id, status=Status.QUEUED, dispatched_at__isnull=True).filter(
+        Q(send_after__isnull=True) | Q(send_after__lte=now)
+    )
+    ids = list(due.order_by("id").values_list("pk", flat=True))
+    Message.objects.filter(pk__in=due.values("pk")).update(dispatched_at=now)
+    for start in range(0, len(ids), BATCH_SIZE):
+        _enqueue(ids[start : start + BATCH_SIZE])
+    return len(ids)
+
+
+def campaign_complete_if_done(*, campaign_id: int) -> bool:
+    """A sending campaign is sent once none of its messages is queued or being handed over."""
+    pending = Message.objects.filter(campaign_id=campaign_id, status__in=[Status.QUEUED, Status.SENDING])
+    if pending.exists():
+        return False
+    return bool(
+        Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENDING, launched_at__isnull=False).update(
+            status=Campaign.Status.SENT, completed_at=timezone.now()
+        )
+    )
+
+
+def campaign_cancel(*, campaign: Campaign) -> Campaign:
+    """Stop what has not been handed to the provider yet; what was handed over stays as it is."""
+    if campaign.status not in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED, Campaign.Status.SENDING):
+        raise ValidationError({"status": f"A {campaign.status} campaign cannot be cancelled."})
+    with transaction.atomic():
+        Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.CANCELLED, completed_at=timezone.now())
+        Message.objects.filter(campaign=campaign, status=Status.QUEUED).update(
+            status=Status.CANCELLED, updated_at=timezone.now()
+        )
+    campaign.refresh_from_db()
+    return campaign
+
+
+# --- Delivery reports -------------------------------------------------------------------------------------------------
+
+
+def _decimal(value):
+    try:
+        return Decimal(value) if value is not None else None
+    except InvalidOperation:
+        return None
+
+
+def _reconcile(report: DeliveryReport):
+    """A report for a message whose hand-off ended in doubt (we never learnt its id): match it by sender, recipient
+    and text among this platform's uncertain sends of the last three days."""
+    if not (report.from_number and report.to_number):
+        return None
+    candidates = Message.objects.filter(
+        direction=Message.Direction.OUTBOUND,
+        status=Status.SENDING,
+        provider_message_id="",
+        phone_number=report.to_number,
+        sender_number__phone_number=report.from_number,
+        created_at__gte=timezone.now() - timedelta(days=3),
+    )
+    if report.text:
+        candidates = candidates.filter(body=report.text)
+    match = candidates.order_by("created_at").first()
+    if match is not None:
+        updated = Message.objects.filter(pk=match.pk, provider_message_id="").update(
+            provider_message_id=report.provider_message_id
+        )
+        if updated:
+            logger.info("sms.send.reconciled", extra={"message_id": match.pk})
+            match.provider_message_id = report.provider_message_id
+            return match
+    return None
+
+
 def delivery_report_apply(*, message: DeliveryReport) -> tuple[str, Business | None]:
-    """Move an outbound message forward on a provider delivery report; a late or repeated report changes nothing."""
-    order = [Message.Status.QUEUED, Message.Status.SENT, Message.Status.DELIVERED]
-    row = Message.objects.filter(
-        direction=Message.Direction.OUTBOUND, provider_message_id=message.provider_message_id
-    ).first()
+    """Move an outbound message forward on a provider report. Reports may come late, twice or out of order: a
+    message never goes back to an earlier status, and a repeated report changes nothing."""
+    report = message
+    row = (
+        Message.objects.select_related("business")
+        .filter(direction=Message.Direction.OUTBOUND, provider_message_id=report.provider_message_id)
+        .first()
+    )
+    if row is None:
+        row = _reconcile(report)
     if row is None:
         return "unknown-message", None
-    if message.status == Message.Status.FAILED:
-        updated = Message.objects.filter(pk=row.pk, status__in=order[:2]).update(
-            status=Message.Status.FAILED, error_code=message.error_code, error_detail=message.error_detail
-        )
-        if updated and message.error_code in CARRIER_STOP_CODES:
-            from consent.services import suppression_from_carrier
+    status = report.status
+    carrier_stop = report.error_code in CARRIER_STOP_CODES and status in (Status.SENDING_FAILED, Status.DELIVERY_FAILED)
+    if carrier_stop:
+        status = Status.BLOCKED
+    earlier = [s for s, rank in Message.PROGRESS.items() if rank < Message.PROGRESS[status]]
+    fields = {"status": status, "updated_at": timezone.now()}
+    if report.sent_at:
+        fields["sent_at"] = report.sent_at
+    if status == Status.DELIVERED:
+        fields["delivered_at"] = report.completed_at or timezone.now()
+    if report.error_code:
+        fields["error_code"], fields["error_detail"] = report.error_code, report.error_detail
+    if report.parts is not None:
+        fields["parts"] = report.parts
+    if _decimal(report.cost) is not None:
+        fields["cost"], fields["cost_currency"] = _decimal(report.cost), report.cost_currency
+    updated = Message.objects.filter(pk=row.pk, status__in=earlier).update(**fields)
+    if not updated:
+        # Out of order or repeated: the status stays, but late cost and parts figures are still worth keeping.
+        extra = {k: v for k, v in fields.items() if k in ("parts", "cost", "cost_currency")}
+        if extra:
+            Message.objects.filter(pk=row.pk).update(**extra)
+        return "delivery-stale", row.business
+    if carrier_stop:
+        from consent.services import suppression_from_carrier
 
-            suppression_from_carrier(
-                business=row.business,
-                phone=row.phone_number,
-                provider_message_id=row.provider_message_id,
-                detail=message.error_detail,
-            )
-        return "delivery-failed", row.business
-    earlier = order[: order.index(message.status)]
-    Message.objects.filter(pk=row.pk, status__in=earlier).update(status=message.status)
-    return f"delivery-{message.status}", row.business
+        suppression_from_carrier(
+            business=row.business,
+            phone=row.phone_number,
+            provider_message_id=row.provider_message_id,
+            detail=report.error_detail,
+        )
+    if row.campaign_id:
+        campaign_complete_if_done(campaign_id=row.campaign_id)
+    return f"delivery-{status}", row.business
+
+
+# --- Reconciliation of uncertain hand-offs ----------------------------------------------------------------------------
+
+
+def messages_expire_uncertain(*, now: datetime | None = None, after: timedelta = timedelta(days=3)) -> dict:
+    """A hand-off in doubt that no delivery report has explained within three days is failed (not resent)."""
+    now = now or timezone.now()
+    stuck = Message.objects.filter(
+        direction=Message.Direction.OUTBOUND, status=Status.SENDING, updated_at__lt=now - after
+    )
+    campaign_ids = set(stuck.exclude(campaign=None).values_list("campaign_id", flat=True))
+    count = stuck.update(
+        status=Status.FAILED,
+        error_code="unknown",
+        error_detail="hand-off uncertain and no delivery report arrived; not resent",
+        updated_at=now,
+    )
+    for campaign_id in campaign_ids:
+        campaign_complete_if_done(campaign_id=campaign_id)
+    return {"expired": count}
+
+
+# --- Campaign drafts --------------------------------------------------------------------------------------------------
+
+MAX_MEDIA = 10
+MAX_BODY = 1600  # Telnyx's limit for one message, in characters
+
+
+def _clean_campaign(*, business, fields):
+    if "body" in fields:
+        body = (fields["body"] or "").strip()
+        if not body:
+            raise ValidationError({"body": "Write the message text."})
+        if len(body) > MAX_BODY:
+            raise ValidationError({"body": f"The message is {len(body)} characters; the limit is {MAX_BODY}."})
+        fields["body"] = body
+    if "media_urls" in fields:
+        urls = list(fields["media_urls"] or [])
+        if len(urls) > MAX_MEDIA:
+            raise ValidationError({"media_urls": f"At most {MAX_MEDIA} media files per message."})
+        for url in urls:
+            if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+                raise ValidationError({"media_urls": f"'{url}' is not a public http(s) URL the carrier can fetch."})
+        fields["media_urls"] = urls
+    if "tags" in fields:
+        from subscribers.models import Tag
+
+        names = sorted({t.strip().casefold() for t in fields["tags"] or [] if t and t.strip()})
+        tags = list(Tag.objects.filter(business=business, name__in=names))
+        unknown = sorted(set(names) - {t.name for t in tags})
+        if unknown:
+            raise ValidationError({"tags": f"No subscriber has the tag(s): {', '.join(unknown)}."})
+        fields["tags"] = tags
+    number = fields.get("sender_number")
+    if number is not None and number.business_id != business.pk:
+        raise ValidationError({"number": "No such number in your business."})
+    return fields
+
+
+def campaign_create(*, business, created_by=None, **fields) -> Campaign:
+    fields = _clean_campaign(business=business, fields=fields)
+    tags = fields.pop("tags", [])
+    with transaction.atomic():
+        campaign = Campaign.objects.create(business=business, created_by=created_by, **fields)
+        campaign.tags.set(tags)
+    return campaign
+
+
+def campaign_update(*, instance: Campaign, **fields) -> Campaign:
+    if instance.status != Campaign.Status.DRAFT:
+        raise ValidationError({"status": f"Only a draft can be edited; this campaign is {instance.status}."})
+    fields = _clean_campaign(business=instance.business, fields=fields)
+    tags = fields.pop("tags", None)
+    with transaction.atomic():
+        for name, value in fields.items():
+            setattr(instance, name, value)
+        instance.save()
+        if tags is not None:
+            instance.tags.set(tags)
+    return instance
+
+
+def campaign_delete(*, instance: Campaign) -> None:
+    if instance.status != Campaign.Status.DRAFT:
+        raise ValidationError({"status": f"Only a draft can be deleted; cancel a {instance.status} campaign instead."})
+    instance.delete()

@@ -5,18 +5,27 @@ from celery import shared_task
 from . import services
 
 
-@shared_task(name="campaigns.send_message", bind=True, max_retries=8, acks_late=True)
-def send_message(self, message_id: int):
-    try:
-        message = services.message_send(message_id=message_id)
-    except services.RetryLater as exc:
-        if self.request.retries >= self.max_retries:
-            services.message_give_up(message_id=message_id, reason=f"provider kept refusing: {exc}")
-            return "failed"
-        raise self.retry(exc=exc, countdown=min(2**self.request.retries, 60)) from exc
-    return message.status if message else "missing"
+@shared_task(name="campaigns.send_messages", acks_late=True)
+def send_messages(message_ids: list[int]):
+    return services.messages_send(message_ids=message_ids)
 
 
-@shared_task(name="campaigns.requeue_stale_messages", acks_late=True)
-def requeue_stale_messages():
-    return services.messages_requeue_stale()
+@shared_task(name="campaigns.launch_campaign", acks_late=True)
+def launch_campaign(campaign_id: int):
+    campaign = services.campaign_fan_out(campaign_id=campaign_id)
+    return campaign.status if campaign else "missing"
+
+
+@shared_task(name="campaigns.dispatch_due_messages", acks_late=True)
+def dispatch_due_messages():
+    return services.messages_dispatch_due()
+
+
+@shared_task(name="campaigns.launch_due_campaigns", acks_late=True)
+def launch_due_campaigns():
+    return services.campaigns_launch_due()
+
+
+@shared_task(name="campaigns.expire_uncertain_messages", acks_late=True)
+def expire_uncertain_messages():
+    return services.messages_expire_uncertain()

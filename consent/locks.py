@@ -5,8 +5,14 @@ writing transaction already, which is enough for the single-process local setup 
 """
 
 import hashlib
+from contextlib import contextmanager
 
 from django.db import connection, transaction
+
+
+def _key(business_id: int, phone_hash: str) -> int:
+    digest = hashlib.blake2b(f"{business_id}:{phone_hash}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def lock_phone(*, business_id: int, phone_hash: str) -> None:
@@ -15,7 +21,22 @@ def lock_phone(*, business_id: int, phone_hash: str) -> None:
         raise RuntimeError("lock_phone() must be called inside transaction.atomic()")
     if connection.vendor != "postgresql":
         return
-    digest = hashlib.blake2b(f"{business_id}:{phone_hash}".encode(), digest_size=8).digest()
-    key = int.from_bytes(digest, "big", signed=True)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_key(business_id, phone_hash)])
+
+
+@contextmanager
+def phone_lock(*, business_id: int, phone_hash: str):
+    """The same lock, held across several transactions: the send path commits "sending" before it calls the
+    provider and records the result after, and a STOP must wait for the whole of it."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    key = _key(business_id, phone_hash)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Business
+from campaigns import quiet_hours
 from campaigns.models import Message
 from campaigns.services import message_queue
 from nextalerts.phones import InvalidPhoneNumber, phone_hash, to_e164
@@ -277,6 +278,7 @@ def _handle_opt_in(*, business, number, phone, evidence, message, occurred_at, k
     subscriber.opted_in_at = event.occurred_at
     subscriber.opted_out_at = None
     subscriber.number = number
+    subscriber.quiet_profile = quiet_hours.profile_or_fallback(phone, fallback_tz=business.time_zone)
     subscriber.save()
     if manual:
         logger.info("consent.opt-in.on-manual-suppression", extra={"business": business.pk})

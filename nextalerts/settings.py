@@ -139,7 +139,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
-    "requeue-stale-messages": {"task": "campaigns.requeue_stale_messages", "schedule": 60.0},
+    "launch-due-campaigns": {"task": "campaigns.launch_due_campaigns", "schedule": 30.0},
+    # Messages whose quiet hours or Retry-After ended, and any whose task was lost.
+    "dispatch-due-messages": {"task": "campaigns.dispatch_due_messages", "schedule": 30.0},
+    "expire-uncertain-messages": {"task": "campaigns.expire_uncertain_messages", "schedule": 3600.0},
 }
 
 # Shared across processes in production (login throttling, later rate limits); per-process memory locally.
@@ -199,6 +202,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CampaignStatusEnum": "campaigns.models.Campaign.Status",
+        "MessageStatusEnum": "campaigns.models.Message.Status",
+        "SubscriberStatusEnum": "subscribers.models.Subscriber.Status",
+    },
 }
 
 # --- Logging ----------------------------------------------------------------------------------------------------------

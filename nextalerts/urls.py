@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
+from campaigns import api as campaigns_api
 from consent import api as consent_api
 from nextalerts.sms.webhooks import telnyx_webhook
 from subscribers import api as subscribers_api
@@ -19,6 +20,8 @@ router.register("keywords", subscribers_api.KeywordViewSet, basename="keyword")
 router.register("subscribers", subscribers_api.SubscriberViewSet, basename="subscriber")
 router.register("consent-events", consent_api.ConsentEventViewSet, basename="consent-event")
 router.register("suppressions", consent_api.SuppressionViewSet, basename="suppression")
+router.register("campaigns", campaigns_api.CampaignViewSet, basename="campaign")
+router.register("messages", campaigns_api.MessageViewSet, basename="message")
 
 
 def health(request):

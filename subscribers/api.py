@@ -1,7 +1,7 @@
 """/api/v1/numbers/, /api/v1/keywords/, /api/v1/subscribers/."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers
 
 from accounts.models import Role
@@ -11,6 +11,7 @@ from . import services
 from .models import Keyword, SenderNumber, Subscriber
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class BusinessNumberField(serializers.PrimaryKeyRelatedField):
     """A sender number id, looked up inside the request's business only."""
 

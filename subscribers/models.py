@@ -78,6 +78,8 @@ class Subscriber(models.Model):
     opted_out_at = models.DateTimeField(null=True, blank=True)
     # The number the consumer texted; replies and campaigns go out from it by default.
     number = models.ForeignKey(SenderNumber, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Where the number is, for quiet hours (campaigns.quiet_hours.profile_for): time zones and local window.
+    quiet_profile = models.CharField(max_length=200, blank=True)
     name = models.CharField(max_length=120, blank=True)
     email = models.EmailField(blank=True)
     notes = models.TextField(blank=True)

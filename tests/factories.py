@@ -50,6 +50,7 @@ class SenderNumberFactory(factory.django.DjangoModelFactory):
 
     business = factory.SubFactory(BusinessFactory)
     phone_number = factory.Sequence(lambda n: f"+1415555{n % 10000:04d}")
+    messages_per_second = 100  # tests are not about pacing; tests/campaigns/test_ratelimit.py is
 
 
 class KeywordFactory(factory.django.DjangoModelFactory):

@@ -9,6 +9,7 @@ reaches it over HTTP, and GET /_fake/messages lets anyone read what it received.
 
 import json
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ class RecordedRequest:
     path: str
     headers: dict
     body: dict
+    received_at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -31,6 +33,7 @@ class ScriptedError:
     detail: str = ""
     to: str | None = None  # only for this recipient; None: any
     times: int | None = 1  # how many requests it answers; None: every one
+    retry_after: int | None = None  # seconds, sent as Retry-After (429s default to 1)
 
 
 @dataclass
@@ -38,14 +41,19 @@ class FakeTelnyx:
     """The server's state, shared by the handler threads."""
 
     api_key: str = "KEY_TEST"
+    # Seconds to take before answering a send, to make races observable.
+    latency: float = 0.0
     requests: list[RecordedRequest] = field(default_factory=list)
     errors: list[ScriptedError] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def fail(self, *, status=400, code="40300", title="Blocked due to STOP message", detail="", to=None, times=1):
+    def fail(
+        self, *, status=400, code="40300", title="Blocked due to STOP message", detail="", to=None, times=1,
+        retry_after=None,
+    ):  # fmt: skip
         """Answer the next matching request(s) with a Telnyx error."""
         with self.lock:
-            self.errors.append(ScriptedError(status, str(code), title, detail or title, to, times))
+            self.errors.append(ScriptedError(status, str(code), title, detail or title, to, times, retry_after))
 
     def messages(self) -> list[dict]:
         with self.lock:
@@ -55,6 +63,7 @@ class FakeTelnyx:
         with self.lock:
             self.requests.clear()
             self.errors.clear()
+            self.latency = 0.0
 
     def _take_error(self, to):
         with self.lock:
@@ -142,13 +151,15 @@ def _make_handler(state: FakeTelnyx):
                 return self._send(400, {"errors": [{"code": "10015", "title": "Invalid JSON"}]})
             with state.lock:
                 state.requests.append(RecordedRequest("POST", self.path, dict(self.headers), body))
+            if state.latency:
+                time.sleep(state.latency)
             missing = [f for f in ("to", "from") if not body.get(f)]
             if missing or not (body.get("text") or body.get("media_urls")):
                 detail = f"missing: {', '.join(missing) or 'text'}"
                 return self._send(422, {"errors": [{"code": "10002", "title": "Invalid parameter", "detail": detail}]})
             error = state._take_error(body.get("to"))
             if error is not None:
-                headers = {"Retry-After": "1"} if error.status == 429 else {}
+                headers = {"Retry-After": str(error.retry_after or 1)} if error.status == 429 else {}
                 return self._send(
                     error.status,
                     {"errors": [{"code": error.code, "title": error.title, "detail": error.detail}]},

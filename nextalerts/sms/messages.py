@@ -17,9 +17,18 @@ class InboundMessage:
 @dataclass(frozen=True)
 class DeliveryReport:
     provider_message_id: str
-    status: str  # one of campaigns.Message.Status values: sent, delivered, failed
+    # sending, sent, delivered, delivery_unconfirmed, sending_failed or delivery_failed
+    status: str
+    from_number: str = ""
+    to_number: str = ""
+    text: str = ""
     error_code: str = ""
     error_detail: str = ""
+    parts: int | None = None
+    cost: str | None = None  # a decimal string, as the provider reports it
+    cost_currency: str = ""
+    sent_at: datetime | None = None
+    completed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,7 @@ class OutboundSms:
     from_number: str
     to_number: str
     text: str
+    media_urls: tuple[str, ...] = ()
     messaging_profile_id: str = ""
     # Our own message id: sent as the provider's idempotency key where it has one.
     reference: str = ""
@@ -40,11 +50,13 @@ class SendResult:
 class SendError(Exception):
     """The provider refused the message; it did not take it. `code` is the provider's error code."""
 
-    def __init__(self, message, *, code="", retryable=False):
+    def __init__(self, message, *, code="", retryable=False, retry_after=None):
         super().__init__(message)
         self.code = str(code or "")
         # True only where the provider certainly did not take the message (rate limited, connection refused).
         self.retryable = retryable
+        # Seconds the provider asked us to wait (Retry-After), when it said.
+        self.retry_after = retry_after
 
 
 class SendOutcomeUnknown(Exception):

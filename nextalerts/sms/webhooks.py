@@ -29,15 +29,14 @@ HANDLERS = {
     DeliveryReport: "campaigns.services.delivery_report_apply",
 }
 
-# Telnyx's per-recipient delivery statuses, mapped to ours.
-TELNYX_DELIVERY_STATUS = {
-    "queued": None,
-    "sending": None,
-    "sent": "sent",
-    "delivered": "delivered",
-    "sending_failed": "failed",
-    "delivery_failed": "failed",
-    "delivery_unconfirmed": None,
+# Telnyx's per-recipient delivery statuses that move a message forward ("queued" says nothing new).
+TELNYX_DELIVERY_STATUSES = {
+    "sending",
+    "sent",
+    "delivered",
+    "delivery_unconfirmed",
+    "sending_failed",
+    "delivery_failed",
 }
 
 
@@ -85,17 +84,28 @@ def normalize_telnyx(event_type, payload):
     if event_type in ("message.sent", "message.finalized"):
         to = payload.get("to")
         recipient = to[0] if isinstance(to, list) and to and isinstance(to[0], dict) else {}
-        status = TELNYX_DELIVERY_STATUS.get(recipient.get("status"))
+        status = recipient.get("status")
         message_id = payload.get("id")
-        if status is None or not isinstance(message_id, str):
+        if status not in TELNYX_DELIVERY_STATUSES or not isinstance(message_id, str):
             return None
         errors = payload.get("errors") if isinstance(payload.get("errors"), list) else []
         error = errors[0] if errors and isinstance(errors[0], dict) else {}
+        cost = payload.get("cost") if isinstance(payload.get("cost"), dict) else {}
+        sender = payload.get("from")
+        parts = payload.get("parts")
         return DeliveryReport(
             provider_message_id=message_id,
             status=status,
+            from_number=str(sender.get("phone_number") or "") if isinstance(sender, dict) else "",
+            to_number=str(recipient.get("phone_number") or ""),
+            text=payload.get("text") if isinstance(payload.get("text"), str) else "",
             error_code=str(error.get("code") or ""),
             error_detail=str(error.get("detail") or error.get("title") or "")[:500],
+            parts=parts if isinstance(parts, int) and parts >= 0 else None,
+            cost=str(cost["amount"]) if cost.get("amount") is not None else None,
+            cost_currency=str(cost.get("currency") or "")[:3],
+            sent_at=_parse_time(payload["sent_at"]) if isinstance(payload.get("sent_at"), str) else None,
+            completed_at=_parse_time(payload["completed_at"]) if isinstance(payload.get("completed_at"), str) else None,
         )
     return None
 

@@ -2,16 +2,19 @@
 no blind retries."""
 
 import socket
+from datetime import timedelta
 
 import pytest
 from django.test import TestCase
+from django.utils import timezone
 
 from campaigns import services
 from campaigns.models import Message
-from campaigns.tasks import send_message
+from campaigns.tasks import send_messages
 from consent.models import ConsentEvent, Suppression
+from nextalerts.fakes import signing
 from subscribers.models import Subscriber
-from tests.helpers import text_in
+from tests.helpers import post_webhook, text_in
 
 CONSUMER = "+12025550143"
 
@@ -28,6 +31,10 @@ def _queue(tenant, body="Your table is ready", kind="transactional"):
         return services.message_queue(
             business=tenant.business, sender_number=tenant.number, phone=CONSUMER, kind=kind, body=body
         )
+
+
+def _later(seconds):
+    return timezone.now() + timedelta(seconds=seconds)
 
 
 def test_send_posts_what_telnyx_expects(subscribed, fake_telnyx):
@@ -52,21 +59,21 @@ def test_send_posts_what_telnyx_expects(subscribed, fake_telnyx):
 
 def test_a_task_that_runs_twice_sends_once(subscribed, fake_telnyx):
     message = _queue(subscribed)
-    assert send_message.apply(args=[message.pk]).get() == "sent"
-    assert send_message.apply(args=[message.pk]).get() == "sent"
+    assert send_messages.apply(args=[[message.pk]]).get() == {"sent": 1}
+    assert send_messages.apply(args=[[message.pk]]).get() == {"sent": 1}
     assert len(fake_telnyx.messages()) == 1
     message.refresh_from_db()
     assert message.attempts == 1
 
 
-def test_carrier_stop_error_40300_fails_the_message_and_suppresses_the_number(subscribed, fake_telnyx):
+def test_carrier_stop_error_40300_blocks_the_message_and_suppresses_the_number(subscribed, fake_telnyx):
     fake_telnyx.fail(status=400, code="40300", title="Blocked due to STOP message", to=CONSUMER)
     message = _queue(subscribed)
 
     services.message_send(message_id=message.pk)
 
     message.refresh_from_db()
-    assert (message.status, message.error_code) == (Message.Status.FAILED, "40300")
+    assert (message.status, message.error_code) == (Message.Status.BLOCKED, "40300")
     suppression = Suppression.objects.get(business=subscribed.business)
     assert suppression.reason == Suppression.Reason.CARRIER
     event = ConsentEvent.objects.filter(kind="opt_out").get()
@@ -80,71 +87,107 @@ def test_carrier_stop_error_40300_fails_the_message_and_suppresses_the_number(su
     assert len(fake_telnyx.messages()) == 1
 
 
-def test_other_provider_errors_fail_the_message_with_the_reason(subscribed, fake_telnyx):
-    fake_telnyx.fail(status=422, code="40310", title="Invalid 'to' address", detail="The 'to' number is invalid")
+@pytest.mark.parametrize(
+    ("code", "title"),
+    [("40310", "Invalid 'to' address"), ("10002", "Invalid phone number"), ("40001", "Not routable (landline)")],
+)
+def test_invalid_or_landline_numbers_fail_the_message_with_the_reason(subscribed, fake_telnyx, code, title):
+    fake_telnyx.fail(status=422, code=code, title=title)
     message = _queue(subscribed)
     services.message_send(message_id=message.pk)
     message.refresh_from_db()
-    assert (message.status, message.error_code) == (Message.Status.FAILED, "40310")
-    assert "invalid" in message.error_detail
+    assert (message.status, message.error_code, message.error_detail) == (Message.Status.FAILED, code, title)
     assert not Suppression.objects.exists()
 
 
-def test_rate_limited_send_is_retried_later_not_by_the_sdk(subscribed, fake_telnyx):
-    fake_telnyx.fail(status=429, code="10011", title="Too many requests", times=1)
+def test_rate_limited_send_waits_for_retry_after_and_the_sdk_does_not_retry(subscribed, fake_telnyx):
+    fake_telnyx.fail(status=429, code="10011", title="Too many requests", retry_after=30)
     message = _queue(subscribed)
 
-    with pytest.raises(services.RetryLater):
-        services.message_send(message_id=message.pk)
+    services.message_send(message_id=message.pk)
 
     assert len(fake_telnyx.state.requests) == 1  # the SDK itself did not retry
     message.refresh_from_db()
-    assert message.status == Message.Status.QUEUED  # untouched: the provider did not take it
+    assert message.status == Message.Status.QUEUED  # the provider did not take it
+    assert message.send_after >= _later(29)
 
-    services.message_send(message_id=message.pk)  # the task's later retry
+    services.message_send(message_id=message.pk)  # too early: nothing happens
+    assert len(fake_telnyx.state.requests) == 1
+
+    services.message_send(message_id=message.pk, now=_later(31))
     message.refresh_from_db()
     assert message.status == Message.Status.SENT
     assert len(fake_telnyx.messages()) == 2
 
 
-def test_task_retries_a_rate_limited_send_until_it_goes(subscribed, fake_telnyx):
-    fake_telnyx.fail(status=429, code="10011", title="Too many requests", times=2)
+def test_the_dispatcher_sends_a_rate_limited_message_once_it_is_due(subscribed, fake_telnyx, time_machine):
+    time_machine.move_to(timezone.now(), tick=True)
+    fake_telnyx.fail(status=429, code="10011", title="Too many requests", retry_after=5)
     message = _queue(subscribed)
-    send_message.apply(args=[message.pk])
+    services.message_send(message_id=message.pk)
+
+    assert services.messages_dispatch_due() == {"dispatched": 0}  # not due yet
+    time_machine.shift(timedelta(seconds=60))
+    assert services.messages_dispatch_due() == {"dispatched": 1}
     message.refresh_from_db()
     assert message.status == Message.Status.SENT
-    assert len(fake_telnyx.state.requests) == 3
 
 
-def test_task_gives_up_after_its_retries_and_marks_the_message_failed(subscribed, fake_telnyx):
+def test_a_message_the_provider_keeps_refusing_is_failed_in_the_end(subscribed, fake_telnyx):
     fake_telnyx.fail(status=429, code="10011", title="Too many requests", times=None)
     message = _queue(subscribed)
-    send_message.apply(args=[message.pk])
+    for _ in range(services.MAX_SEND_ATTEMPTS):
+        services.message_send(message_id=message.pk, now=_later(3600))
     message.refresh_from_db()
-    assert (message.status, message.error_code) == (Message.Status.FAILED, "retries")
-    assert len(fake_telnyx.state.requests) == send_message.max_retries + 1
+    assert (message.status, message.error_code) == (Message.Status.FAILED, "10011")
+    assert len(fake_telnyx.state.requests) == services.MAX_SEND_ATTEMPTS
 
 
 def test_server_error_is_an_uncertain_hand_off_and_is_never_repeated(subscribed, fake_telnyx):
     fake_telnyx.fail(status=500, code="10001", title="Internal error")
     message = _queue(subscribed)
-    send_message.apply(args=[message.pk])
-    send_message.apply(args=[message.pk])
+    send_messages.apply(args=[[message.pk]])
+    services.messages_dispatch_due(now=_later(3600))
+    send_messages.apply(args=[[message.pk]])
     message.refresh_from_db()
-    assert (message.status, message.error_code) == (Message.Status.FAILED, "unknown")
+    assert (message.status, message.error_code) == (Message.Status.SENDING, "unknown")
     assert len(fake_telnyx.state.requests) == 1
 
 
-def test_connection_refused_is_retryable(subscribed, settings):
+def test_an_uncertain_hand_off_is_reconciled_by_its_delivery_report(subscribed, fake_telnyx):
+    fake_telnyx.fail(status=500, code="10001", title="Internal error")
+    message = _queue(subscribed, body="See you at 5")
+    services.message_send(message_id=message.pk)
+
+    report = signing.message_finalized(provider_message_id="tx-abc", to_number=CONSUMER)
+    report["data"]["payload"]["from"] = {"phone_number": subscribed.number.phone_number}
+    report["data"]["payload"]["text"] = "See you at 5"
+    assert post_webhook(report).json()["status"] == "delivery-delivered"
+    message.refresh_from_db()
+    assert (message.status, message.provider_message_id) == (Message.Status.DELIVERED, "tx-abc")
+
+
+def test_uncertain_hand_offs_without_a_report_are_failed_after_three_days(subscribed, fake_telnyx):
+    fake_telnyx.fail(status=500, code="10001", title="Internal error")
+    message = _queue(subscribed)
+    services.message_send(message_id=message.pk)
+    assert services.messages_expire_uncertain() == {"expired": 0}
+    assert services.messages_expire_uncertain(now=_later(4 * 86400)) == {"expired": 1}
+    message.refresh_from_db()
+    assert message.status == Message.Status.FAILED
+    assert len(fake_telnyx.state.requests) == 1
+
+
+def test_connection_refused_is_retried_later(subscribed, settings):
     with socket.socket() as s:  # a port nothing listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     settings.TELNYX_BASE_URL = f"http://127.0.0.1:{port}/v2"
     message = _queue(subscribed)
-    with pytest.raises(services.RetryLater):
-        services.message_send(message_id=message.pk)
+    services.message_send(message_id=message.pk)
     message.refresh_from_db()
-    assert message.status == Message.Status.QUEUED
+    assert (message.status, message.error_code) == (Message.Status.QUEUED, "connect")
+    assert message.send_after > timezone.now()
 
 
 def test_timeout_is_not_retried(subscribed, settings):
@@ -158,57 +201,23 @@ def test_timeout_is_not_retried(subscribed, settings):
         message = _queue(subscribed)
         services.message_send(message_id=message.pk)
         message.refresh_from_db()
-        assert (message.status, message.error_code) == (Message.Status.FAILED, "unknown")
+        assert (message.status, message.error_code) == (Message.Status.SENDING, "unknown")
+        services.messages_dispatch_due(now=_later(3600))
+        message.refresh_from_db()
+        assert message.status == Message.Status.SENDING
     finally:
         listener.close()
 
 
-def test_delivery_reports_move_the_message_forward_only(subscribed, fake_telnyx):
-    from nextalerts.fakes import signing
-    from tests.helpers import post_webhook
-
-    message = _queue(subscribed)
-    services.message_send(message_id=message.pk)
-    message.refresh_from_db()
-    delivered = signing.message_finalized(provider_message_id=message.provider_message_id, to_number=CONSUMER)
-    assert post_webhook(delivered).json()["status"] == "delivery-delivered"
-    sent_late = signing.message_finalized(
-        provider_message_id=message.provider_message_id, to_number=CONSUMER, status="sent"
-    )
-    post_webhook(sent_late)
-    message.refresh_from_db()
-    assert message.status == Message.Status.DELIVERED
-
-
-def test_delivery_failure_40300_suppresses(subscribed, fake_telnyx):
-    from nextalerts.fakes import signing
-    from tests.helpers import post_webhook
-
-    message = _queue(subscribed)
-    services.message_send(message_id=message.pk)
-    message.refresh_from_db()
-    report = signing.message_finalized(
-        provider_message_id=message.provider_message_id,
-        to_number=CONSUMER,
-        status="delivery_failed",
-        error_code="40300",
-    )
-    assert post_webhook(report).status_code == 200
-    message.refresh_from_db()
-    assert (message.status, message.error_code) == (Message.Status.FAILED, "40300")
-    assert Suppression.objects.get().reason == Suppression.Reason.CARRIER
-
-
-def test_broker_outage_keeps_the_webhook_answer_and_the_sweeper_sends_later(tenant_a, fake_telnyx, monkeypatch):
-    """The opt-in is committed and answered 2xx even when the reply cannot be queued; the sweeper sends it later."""
-    from datetime import timedelta
-
-    from campaigns.tasks import send_message
+def test_broker_outage_keeps_the_webhook_answer_and_the_dispatcher_sends_later(
+    tenant_a, fake_telnyx, monkeypatch, time_machine
+):
+    """The opt-in is committed and answered 2xx even when the reply cannot be queued; the dispatcher sends it."""
 
     def broker_down(*args, **kwargs):
         raise ConnectionError("Redis is down")
 
-    monkeypatch.setattr(send_message, "delay", broker_down)
+    monkeypatch.setattr(send_messages, "delay", broker_down)
     response = text_in(from_number=CONSUMER, to_number=tenant_a.number.phone_number, text="JOIN")
     assert response.status_code == 200
     reply = Message.objects.get(kind=Message.Kind.OPT_IN_CONFIRMATION)
@@ -216,8 +225,9 @@ def test_broker_outage_keeps_the_webhook_answer_and_the_sweeper_sends_later(tena
     assert fake_telnyx.messages() == []
 
     monkeypatch.undo()
-    assert services.messages_requeue_stale(older_than=timedelta(minutes=2)) == {"requeued": 0}  # too recent
-    assert services.messages_requeue_stale(older_than=timedelta(0)) == {"requeued": 1}
+    assert services.messages_dispatch_due() == {"dispatched": 0}  # its task may still be on its way
+    time_machine.move_to(_later(600), tick=True)
+    assert services.messages_dispatch_due() == {"dispatched": 1}
     reply.refresh_from_db()
     assert reply.status == Message.Status.SENT
     assert len(fake_telnyx.messages()) == 1

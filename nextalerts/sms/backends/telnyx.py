@@ -33,9 +33,18 @@ def _first_error(body):
     return {}
 
 
+def _retry_after(response):
+    try:
+        return max(0.0, float(response.headers.get("retry-after")))
+    except (TypeError, ValueError):
+        return None
+
+
 class SmsBackend(BaseSmsBackend):
     def build_payload(self, sms):
         payload = {"from_": sms.from_number, "to": sms.to_number, "text": sms.text}
+        if sms.media_urls:
+            payload["media_urls"] = list(sms.media_urls)
         if sms.messaging_profile_id:
             payload["messaging_profile_id"] = sms.messaging_profile_id
         if sms.reference:
@@ -57,7 +66,10 @@ class SmsBackend(BaseSmsBackend):
             error = _first_error(exc.body)
             code = str(error.get("code") or exc.status_code)
             detail = error.get("detail") or error.get("title") or str(exc)
-            raise SendError(detail, code=code, retryable=exc.status_code == 429) from exc
+            retryable = exc.status_code == 429
+            raise SendError(
+                detail, code=code, retryable=retryable, retry_after=_retry_after(exc.response) if retryable else None
+            ) from exc
 
     def parse_result(self, response):
         data = getattr(response, "data", None)

@@ -1,0 +1,194 @@
+"""/api/v1/campaigns/ and /api/v1/messages/."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import exceptions, mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.models import Role
+from nextalerts.api import BusinessViewSet, choice_filter, phone_filter
+from subscribers.api import BusinessNumberField
+
+from . import segments, selectors, services
+from .models import Campaign, Message
+
+
+class MeasurementSerializer(serializers.Serializer):
+    """How the body will be billed: encoding, segments, and why it is UCS-2 when it is."""
+
+    encoding = serializers.ChoiceField(choices=["GSM-7", "UCS-2"])
+    segments = serializers.IntegerField()
+    units = serializers.IntegerField(help_text="Septets (GSM-7) or UTF-16 code units (UCS-2).")
+    per_segment = serializers.IntegerField()
+    non_gsm_characters = serializers.ListField(child=serializers.CharField())
+    mms = serializers.BooleanField()
+    summary = serializers.CharField(help_text="e.g. \"2 segments, UCS-2 because of 'é'\"")
+
+
+def _measurement(campaign) -> dict:
+    m = segments.measure(campaign.body, media_urls=campaign.media_urls)
+    return {
+        "encoding": m.encoding,
+        "segments": m.segments,
+        "units": m.units,
+        "per_segment": m.per_segment,
+        "non_gsm_characters": list(m.non_gsm),
+        "mms": m.mms,
+        "summary": m.describe(),
+    }
+
+
+class TagNamesListField(serializers.ListField):
+    child = serializers.CharField(max_length=50)
+
+    def to_representation(self, data):
+        return [tag.name for tag in data.all()]
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    number = BusinessNumberField(source="sender_number")
+    tags = TagNamesListField(required=False, help_text="Audience: subscribers with any of these tags; empty: all.")
+    media_urls = serializers.ListField(child=serializers.CharField(max_length=2000), required=False)
+    measurement = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id", "name", "body", "number", "tags", "media_urls", "send_at", "status", "status_detail",
+            "measurement", "created_at", "launched_at", "completed_at",
+        ]  # fmt: skip
+        read_only_fields = ["id", "status", "status_detail", "created_at", "launched_at", "completed_at"]
+
+    @extend_schema_field(MeasurementSerializer)
+    def get_measurement(self, campaign) -> dict:
+        return _measurement(campaign)
+
+
+class CampaignDetailSerializer(CampaignSerializer):
+    stats = serializers.SerializerMethodField()
+
+    class Meta(CampaignSerializer.Meta):
+        fields = [*CampaignSerializer.Meta.fields, "stats"]
+
+    def get_stats(self, campaign) -> dict:
+        return selectors.campaign_stats(campaign=campaign)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[OpenApiParameter("status", OpenApiTypes.STR, enum=Campaign.Status.values)])
+)
+class CampaignViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    BusinessViewSet,
+):
+    """Campaigns: written as drafts, launched now or at send_at, cancelled while messages are still queued."""
+
+    queryset = Campaign.objects.all()
+    role_map = {"GET": Role.MEMBER, "HEAD": Role.MEMBER, "OPTIONS": Role.MEMBER, "POST": Role.MEMBER,
+                "PUT": Role.MEMBER, "PATCH": Role.MEMBER, "DELETE": Role.MEMBER}  # fmt: skip
+
+    def get_serializer_class(self):
+        return CampaignDetailSerializer if self.action in ("retrieve", "launch", "cancel") else CampaignSerializer
+
+    def get_queryset(self):
+        queryset = super().get_queryset().select_related("sender_number").prefetch_related("tags")
+        if self.action == "list":
+            wanted = choice_filter(self.request, "status", Campaign.Status.values)
+            if wanted:
+                queryset = queryset.filter(status=wanted)
+        return queryset
+
+    def perform_create(self, serializer):
+        serializer.instance = services.campaign_create(
+            business=self.request.business, created_by=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.campaign_update(instance=serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.campaign_delete(instance=instance)
+
+    @extend_schema(request=None, responses={202: CampaignDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def launch(self, request, pk=None):
+        """Send now, or schedule when send_at is in the future."""
+        campaign = services.campaign_launch(campaign=self.get_object())
+        campaign.refresh_from_db()
+        return Response(self.get_serializer(campaign).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={200: CampaignDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Stop every message not yet handed to the provider."""
+        campaign = services.campaign_cancel(campaign=self.get_object())
+        return Response(self.get_serializer(campaign).data)
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    sender_number = serializers.CharField(source="sender_number.phone_number", default=None, read_only=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id", "direction", "kind", "phone_number", "sender_number", "body", "status", "campaign",
+            "send_after", "provider_message_id", "error_code", "error_detail", "parts", "cost", "cost_currency",
+            "created_at", "sent_at", "delivered_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class TransactionalMessageSerializer(serializers.Serializer):
+    to = serializers.CharField(help_text="The subscriber's number, E.164 (other common formats are accepted).")
+    body = serializers.CharField(max_length=services.MAX_BODY)
+    number = BusinessNumberField(required=False, help_text="Sender number id; default: the one they opted in on.")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("phone_number", OpenApiTypes.STR, description="E.164, e.g. +12025550123"),
+            OpenApiParameter("campaign", OpenApiTypes.INT),
+            OpenApiParameter("direction", OpenApiTypes.STR, enum=Message.Direction.values),
+            OpenApiParameter("status", OpenApiTypes.STR, enum=Message.Status.values),
+        ]
+    ),
+    create=extend_schema(request=TransactionalMessageSerializer, responses={201: MessageSerializer}),
+)
+class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, BusinessViewSet):
+    """Every message in and out; POST sends one transactional message to a subscriber who opted in."""
+
+    queryset = Message.objects.all()
+    serializer_class = MessageSerializer
+
+    def get_queryset(self):
+        queryset = super().get_queryset().select_related("sender_number")
+        if self.action != "list":
+            return queryset
+        phone = phone_filter(self.request)
+        if phone:
+            queryset = queryset.filter(phone_number=phone)
+        campaign = self.request.query_params.get("campaign")
+        if campaign is not None:
+            if not campaign.isdigit():
+                raise exceptions.ValidationError({"campaign": ["Give a campaign id (an integer)."]})
+            queryset = queryset.filter(campaign_id=int(campaign))
+        for name, choices in (("direction", Message.Direction.values), ("status", Message.Status.values)):
+            value = choice_filter(self.request, name, choices)
+            if value:
+                queryset = queryset.filter(**{name: value})
+        return queryset
+
+    def create(self, request, *args, **kwargs):
+        data = TransactionalMessageSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        try:
+            message = services.transactional_send(business=request.business, **data.validated_data)
+        except services.SendRefused as exc:
+            raise exceptions.ValidationError({"to": [str(exc)]}) from exc
+        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
