@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.services import api_token_create
+from campaigns.services import campaign_create
 from consent.models import ConsentEvent, Suppression
 from subscribers.models import Keyword, SenderNumber, Subscriber, Tag
 from subscribers.services import subscriber_update
@@ -56,6 +57,7 @@ def data(tenant_a, tenant_b):
         subscriber = Subscriber.objects.get(business=tenant.business, phone_number=CONSUMER)
         subscriber_update(subscriber=subscriber, tags=["VIP"])
         api_token_create(user=tenant.owner.user, business=tenant.business)
+        campaign_create(business=tenant.business, name="Weekly deals", body="2 for 1!", sender_number=tenant.number)
     Group.objects.create(name="Support")
     return tenant_a, tenant_b
 
@@ -259,3 +261,15 @@ def test_sender_number_keeps_its_business(superuser_client, tenant_a, tenant_b):
     assert response.status_code == 302
     number.refresh_from_db()
     assert (number.business, number.messages_per_second) == (tenant_a.business, 5)
+
+
+def test_campaign_admin_action_cancels(superuser_client, data):
+    from campaigns.models import Campaign
+
+    campaign = Campaign.objects.filter(business=data[0].business).get()
+    response = superuser_client.post(
+        url(Campaign, "changelist"), {"action": "cancel_campaigns", "_selected_action": [campaign.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.CANCELLED
