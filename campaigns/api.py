@@ -165,6 +165,8 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 
     queryset = Message.objects.all()
     serializer_class = MessageSerializer
+    # Only the methods offered: PUT/PATCH/DELETE answer 405 for every role, not "needs the admin role" to a member.
+    role_map = {"GET": Role.MEMBER, "HEAD": Role.MEMBER, "OPTIONS": Role.MEMBER, "POST": Role.MEMBER}
 
     def get_queryset(self):
         queryset = super().get_queryset().select_related("sender_number")
@@ -175,9 +177,10 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
             queryset = queryset.filter(phone_number=phone)
         campaign = self.request.query_params.get("campaign")
         if campaign is not None:
-            if not campaign.isdigit():
+            if not (campaign.isascii() and campaign.isdigit()):  # str.isdigit() alone accepts '²', which int() refuses
                 raise exceptions.ValidationError({"campaign": ["Give a campaign id (an integer)."]})
-            queryset = queryset.filter(campaign_id=int(campaign))
+            # On the pk, not campaign_id: an id beyond the column's range then finds nothing instead of overflowing.
+            queryset = queryset.filter(campaign__pk=int(campaign))
         for name, choices in (("direction", Message.Direction.values), ("status", Message.Status.values)):
             value = choice_filter(self.request, name, choices)
             if value:

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -563,13 +564,18 @@ def _clean_campaign(*, business, fields):
         if len(urls) > MAX_MEDIA:
             raise ValidationError({"media_urls": f"At most {MAX_MEDIA} media files per message."})
         for url in urls:
-            if not isinstance(url, str) or not url.startswith(("https://", "http://")):
-                raise ValidationError({"media_urls": f"'{url}' is not a public http(s) URL the carrier can fetch."})
+            try:
+                URLValidator(schemes=["http", "https"])(url)
+            except ValidationError as exc:
+                raise ValidationError(
+                    {"media_urls": f"'{url}' is not a public http(s) URL the carrier can fetch."}
+                ) from exc
         fields["media_urls"] = urls
     if "tags" in fields:
         from subscribers.models import Tag
+        from subscribers.services import tag_names_normalize
 
-        names = sorted({t.strip().casefold() for t in fields["tags"] or [] if t and t.strip()})
+        names = tag_names_normalize(fields["tags"])
         tags = list(Tag.objects.filter(business=business, name__in=names))
         unknown = sorted(set(names) - {t.name for t in tags})
         if unknown:
@@ -591,20 +597,26 @@ def campaign_create(*, business, created_by=None, **fields) -> Campaign:
 
 
 def campaign_update(*, instance: Campaign, **fields) -> Campaign:
-    if instance.status != Campaign.Status.DRAFT:
-        raise ValidationError({"status": f"Only a draft can be edited; this campaign is {instance.status}."})
     fields = _clean_campaign(business=instance.business, fields=fields)
     tags = fields.pop("tags", None)
     with transaction.atomic():
+        # Re-read under a lock: a launch between loading the draft and saving it must not be undone.
+        current = Campaign.objects.select_for_update().get(pk=instance.pk)
+        if current.status != Campaign.Status.DRAFT:
+            raise ValidationError({"status": f"Only a draft can be edited; this campaign is {current.status}."})
         for name, value in fields.items():
-            setattr(instance, name, value)
-        instance.save()
+            setattr(current, name, value)
+        current.save()
         if tags is not None:
-            instance.tags.set(tags)
-    return instance
+            current.tags.set(tags)
+    return current
 
 
 def campaign_delete(*, instance: Campaign) -> None:
-    if instance.status != Campaign.Status.DRAFT:
-        raise ValidationError({"status": f"Only a draft can be deleted; cancel a {instance.status} campaign instead."})
-    instance.delete()
+    with transaction.atomic():
+        current = Campaign.objects.select_for_update().get(pk=instance.pk)
+        if current.status != Campaign.Status.DRAFT:
+            raise ValidationError(
+                {"status": f"Only a draft can be deleted; cancel a {current.status} campaign instead."}
+            )
+        current.delete()

@@ -101,6 +101,11 @@ def keyword_update(*, instance: Keyword, **changes) -> Keyword:
     return instance
 
 
+def tag_names_normalize(names) -> list[str]:
+    """Tag names as stored: case, punctuation around and repeated spaces ignored ("#VIP!" is "vip")."""
+    return sorted({normalize(name)[:50] for name in names or [] if isinstance(name, str) and normalize(name)})
+
+
 def subscriber_update(*, subscriber: Subscriber, **changes) -> Subscriber:
     """Change the business's own notes on a subscriber. Consent fields are not among them."""
     allowed = {"name", "email", "notes", "tags"}
@@ -113,7 +118,7 @@ def subscriber_update(*, subscriber: Subscriber, **changes) -> Subscriber:
                 setattr(subscriber, field, changes[field])
         subscriber.save()
         if "tags" in changes:
-            names = sorted({normalize(t)[:50] for t in changes["tags"] if normalize(t)})
+            names = tag_names_normalize(changes["tags"])
             tags = [Tag.objects.get_or_create(business=subscriber.business, name=n)[0] for n in names]
             subscriber.tags.set(tags)
     return subscriber

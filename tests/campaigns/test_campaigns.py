@@ -365,3 +365,29 @@ def test_no_message_leaves_after_a_stop_was_acknowledged_mid_campaign(tenant_a, 
     statuses = dict(campaign.messages.values_list("phone_number", "status"))
     blocked = [p for p in acknowledged if statuses[p] == Message.Status.BLOCKED]
     assert blocked, "the STOPs all arrived after their messages: the race was not exercised"
+
+
+def test_an_edit_loaded_before_a_launch_cannot_undo_it(audience):
+    from django.core.exceptions import ValidationError
+
+    campaign = _campaign(audience)
+    stale = Campaign.objects.get(pk=campaign.pk)
+    _launch(campaign)
+    with pytest.raises(ValidationError):
+        services.campaign_update(instance=stale, body="changed")
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.SENDING and campaign.body == "Pizza night: 2 for 1 today!"
+
+
+def test_campaign_tags_are_matched_like_subscriber_tags(audience):
+    subscriber_update(subscriber=Subscriber.objects.get(phone_number=NEW_YORK), tags=["Big  Spender", "#VIP!"])
+    campaign = _campaign(audience, tags=["big spender", "VIP"])
+    assert sorted(campaign.tags.values_list("name", flat=True)) == ["big spender", "vip"]
+
+
+@pytest.mark.parametrize("url", ["https://", "ftp://example.com/a.png", "example.com/a.png", "https:///x"])
+def test_media_urls_must_be_fetchable_http_urls(audience, url):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="media_urls"):
+        _campaign(audience, media_urls=[url])
