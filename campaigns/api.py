@@ -1,5 +1,6 @@
 """/api/v1/campaigns/ and /api/v1/messages/."""
 
+from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status
@@ -9,8 +10,9 @@ from rest_framework.response import Response
 from accounts.models import Role
 from nextalerts.api import BusinessViewSet, choice_filter, phone_filter
 from subscribers.api import BusinessNumberField
+from tracking.models import Click
 
-from . import segments, selectors, services
+from . import selectors, services
 from .models import Campaign, Message
 
 
@@ -27,7 +29,7 @@ class MeasurementSerializer(serializers.Serializer):
 
 
 def _measurement(campaign) -> dict:
-    m = segments.measure(campaign.body, media_urls=campaign.media_urls)
+    m = selectors.campaign_measurement(campaign=campaign)
     return {
         "encoding": m.encoding,
         "segments": m.segments,
@@ -55,7 +57,7 @@ class CampaignSerializer(serializers.ModelSerializer):
     class Meta:
         model = Campaign
         fields = [
-            "id", "name", "body", "number", "tags", "media_urls", "send_at", "status", "status_detail",
+            "id", "name", "body", "number", "tags", "media_urls", "send_at", "track_links", "status", "status_detail",
             "measurement", "created_at", "launched_at", "completed_at",
         ]  # fmt: skip
         read_only_fields = ["id", "status", "status_detail", "created_at", "launched_at", "completed_at"]
@@ -130,17 +132,38 @@ class CampaignViewSet(
         return Response(self.get_serializer(campaign).data)
 
 
+class MessageClickSerializer(serializers.Serializer):
+    url = serializers.CharField(help_text="The original URL the tracked link led to.")
+    clicked_at = serializers.DateTimeField()
+
+
+def _person_clicks(business):
+    """A message's clicks by the recipient, oldest first; link-preview fetches are left out."""
+    clicks = Click.objects.filter(business=business, is_preview=False).only("message_id", "url", "clicked_at")
+    return clicks.order_by("clicked_at", "id")
+
+
 class MessageSerializer(serializers.ModelSerializer):
     sender_number = serializers.CharField(source="sender_number.phone_number", default=None, read_only=True)
+    clicks = serializers.SerializerMethodField(help_text="Tracked links of this message the recipient followed.")
 
     class Meta:
         model = Message
         fields = [
             "id", "direction", "kind", "phone_number", "sender_number", "body", "status", "campaign",
             "send_after", "provider_message_id", "error_code", "error_detail", "parts", "cost", "cost_currency",
-            "created_at", "sent_at", "delivered_at",
+            "created_at", "sent_at", "delivered_at", "clicks",
         ]  # fmt: skip
         read_only_fields = fields
+
+    @extend_schema_field(MessageClickSerializer(many=True))
+    def get_clicks(self, message) -> list[dict]:
+        clicks = getattr(message, "person_clicks", None)  # prefetched by MessageViewSet
+        if clicks is None:
+            if message.campaign_id is None:  # only campaign messages carry tracked links
+                return []
+            clicks = _person_clicks(message.business_id).filter(message=message)
+        return MessageClickSerializer(clicks, many=True).data
 
 
 class TransactionalMessageSerializer(serializers.Serializer):
@@ -169,7 +192,13 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     role_map = {"GET": Role.MEMBER, "HEAD": Role.MEMBER, "OPTIONS": Role.MEMBER, "POST": Role.MEMBER}
 
     def get_queryset(self):
-        queryset = super().get_queryset().select_related("sender_number")
+        clicks = _person_clicks(self.request.business)
+        queryset = (
+            super()
+            .get_queryset()
+            .select_related("sender_number")
+            .prefetch_related(Prefetch("clicks", queryset=clicks, to_attr="person_clicks"))
+        )
         if self.action != "list":
             return queryset
         phone = phone_filter(self.request)

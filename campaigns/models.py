@@ -25,6 +25,8 @@ class Campaign(models.Model):
     tags = models.ManyToManyField(Tag, blank=True, related_name="campaigns")
     sender_number = models.ForeignKey(SenderNumber, null=True, on_delete=models.SET_NULL, related_name="campaigns")
     send_at = models.DateTimeField(null=True, blank=True)
+    # Each URL in the body becomes a short per-recipient link whose clicks are counted.
+    track_links = models.BooleanField(default=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     status_detail = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -52,6 +54,7 @@ class Message(models.Model):
 
     class Kind(models.TextChoices):
         INBOUND = "inbound"
+        OPT_IN_REQUEST = "opt_in_request"  # "Reply YES to confirm", after the web form
         OPT_IN_CONFIRMATION = "opt_in_confirmation"
         OPT_OUT_CONFIRMATION = "opt_out_confirmation"
         HELP_REPLY = "help_reply"

@@ -6,6 +6,8 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from consent.models import ConsentEvent
+from tracking import links
+from tracking.models import Click
 
 from . import segments
 from .models import Campaign, Message
@@ -13,6 +15,12 @@ from .models import Campaign, Message
 Status = Message.Status
 # Opt-outs within this long after a campaign launched are counted against it.
 OPT_OUT_ATTRIBUTION = timedelta(days=3)
+
+
+def campaign_measurement(*, campaign: Campaign) -> segments.Measurement:
+    """How each message will be billed: with tracked links, measured on the body as recipients get it."""
+    body = links.sample_tracked_body(campaign.body) if campaign.track_links else campaign.body
+    return segments.measure(body, media_urls=campaign.media_urls)
 
 
 def campaign_stats(*, campaign: Campaign, now=None) -> dict:
@@ -44,8 +52,14 @@ def campaign_stats(*, campaign: Campaign, now=None) -> dict:
             .distinct()
             .count()
         )
-    measurement = segments.measure(campaign.body, media_urls=campaign.media_urls)
+    measurement = campaign_measurement(campaign=campaign)
+    clicks = Click.objects.filter(campaign=campaign, is_preview=False).aggregate(
+        clicks=Count("id"), unique_clickers=Count("message", distinct=True)
+    )
     return {
+        **clicks,
+        "click_through_rate": round(clicks["unique_clickers"] / counts["sent"], 4) if counts["sent"] else None,
+        "previews": Click.objects.filter(campaign=campaign, is_preview=True).count(),
         **{k: v for k, v in counts.items() if k != "cost"},
         "skipped_suppressed": campaign.skipped_suppressed,
         "skipped_frequency": campaign.skipped_frequency,

@@ -22,6 +22,7 @@ from nextalerts.phones import InvalidPhoneNumber, phone_hash, to_e164
 from nextalerts.sms import get_backend
 from nextalerts.sms.messages import DeliveryReport, OutboundSms, SendError, SendOutcomeUnknown
 from subscribers.models import SenderNumber, Subscriber
+from tracking import links
 
 from . import quiet_hours, ratelimit
 from .models import Campaign, Message
@@ -135,13 +136,14 @@ def _finish(message, status, **fields):
 def message_send(*, message_id: int, now: datetime | None = None) -> Message | None:
     """Send one queued message, if it is due and consent allows it. Safe to call any number of times."""
     message = (
-        Message.objects.select_related("business", "sender_number")
+        Message.objects.select_related("business", "sender_number", "campaign")
         .filter(pk=message_id, direction=Message.Direction.OUTBOUND)
         .first()
     )
     if message is None or message.status != Status.QUEUED:
         return message
     now = now or timezone.now()
+    campaign = message.campaign
     if message.send_after and message.send_after > now:
         return message  # not due: the dispatcher brings it back
     number = message.sender_number
@@ -156,9 +158,11 @@ def message_send(*, message_id: int, now: datetime | None = None) -> Message | N
 
     with phone_lock(business_id=message.business_id, phone_hash=message.phone_hash):
         with transaction.atomic():
-            claimed = Message.objects.filter(pk=message.pk, status=Status.QUEUED).update(
-                status=Status.SENDING, attempts=F("attempts") + 1, updated_at=timezone.now()
-            )
+            claim = {"status": Status.SENDING, "attempts": F("attempts") + 1, "updated_at": timezone.now()}
+            if campaign is not None and campaign.track_links:
+                # Rewritten from the campaign's own body, so a retried message gets the same links.
+                message.body = claim["body"] = links.tracked_body(campaign.body, message.pk)
+            claimed = Message.objects.filter(pk=message.pk, status=Status.QUEUED).update(**claim)
             if not claimed:
                 message.refresh_from_db()
                 return message  # another worker has it
@@ -178,7 +182,7 @@ def message_send(*, message_id: int, now: datetime | None = None) -> Message | N
             from_number=number.phone_number,
             to_number=message.phone_number,
             text=message.body,
-            media_urls=tuple(_media_urls(message)),
+            media_urls=tuple(campaign.media_urls if campaign is not None else ()),
             messaging_profile_id=number.messaging_profile_id,
             reference=f"nextalerts-message-{message.pk}",
         )
@@ -193,12 +197,6 @@ def message_send(*, message_id: int, now: datetime | None = None) -> Message | N
         else:
             _finish(message, Status.SENT, provider_message_id=result.provider_message_id, sent_at=timezone.now())
     return message
-
-
-def _media_urls(message):
-    if message.campaign_id is None:
-        return []
-    return Campaign.objects.filter(pk=message.campaign_id).values_list("media_urls", flat=True).first() or []
 
 
 def _record_refusal(message, exc: SendError):

@@ -47,6 +47,11 @@ REVOCATION_PATTERNS = [
 class Classification:
     intent: Intent
     keyword: str = ""  # the matched business keyword, in its stored spelling
+    qr_ref: str = ""  # "Q7K2" when the text is a QR code's prefilled "JOIN Q7K2"
+
+
+# The reference a QR code adds to its prefilled text (tracking.models.new_ref): Q and three letters or digits.
+QR_REF = re.compile(r"^q[2-9a-z]{3}$")
 
 
 def normalize(text: str) -> str:
@@ -70,9 +75,13 @@ def classify(text: str, business_keywords: Iterable[str] = ()) -> Classification
         return Classification(Intent.OPT_IN)
     if word in HELP_WORDS:
         return Classification(Intent.HELP)
+    first, _, rest = word.partition(" ")
+    qr_ref = rest.upper() if QR_REF.match(rest) else ""
     for keyword in business_keywords:
         if normalize(keyword) == word:
             return Classification(Intent.KEYWORD, keyword=keyword)
+        if qr_ref and normalize(keyword) == first:
+            return Classification(Intent.KEYWORD, keyword=keyword, qr_ref=qr_ref)
     if any(pattern.search(word) for pattern in REVOCATION_PATTERNS):
         return Classification(Intent.OPT_OUT)
     return Classification(Intent.MESSAGE)

@@ -13,6 +13,7 @@ from .models import Suppression
 class SendKind(StrEnum):
     OPT_OUT_CONFIRMATION = "opt_out_confirmation"  # the one reply to a STOP
     HELP_REPLY = "help_reply"
+    OPT_IN_REQUEST = "opt_in_request"  # the one "Reply YES to confirm" text after the web form
     OPT_IN_CONFIRMATION = "opt_in_confirmation"
     CONVERSATION = "conversation"  # a reply to the consumer's own message
     TRANSACTIONAL = "transactional"
@@ -45,6 +46,11 @@ def can_send(business: Business, phone: str, kind: str) -> Decision:
     suppression = Suppression.objects.filter(business=business, phone_hash=digest).only("reason").first()
     if suppression is not None:
         return Decision(False, f"suppressed ({suppression.reason})")
+    if kind == SendKind.OPT_IN_REQUEST:
+        status = Subscriber.objects.filter(business=business, phone_number=phone).values_list("status", flat=True)
+        if status.first() != Subscriber.Status.PENDING:
+            return Decision(False, "no pending web-form sign-up for this number")
+        return Decision(True)
     if kind in SUBSCRIBER_KINDS:
         status = Subscriber.objects.filter(business=business, phone_number=phone).values_list("status", flat=True)
         status = status.first()

@@ -5,7 +5,7 @@ committed before the webhook is answered; replies are queued to send only after 
 """
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -198,7 +198,7 @@ def inbound_message_handle(*, message: InboundMessage) -> tuple[str, Business | 
             _handle_help(**context)
         else:
             keyword = next((k for k in keywords if k.keyword == result.keyword), None)
-            _handle_opt_in(**context, keyword=keyword)
+            _handle_opt_in(**context, keyword=keyword, qr_ref=result.qr_ref)
     return result.intent.value, business
 
 
@@ -247,12 +247,33 @@ def _handle_help(*, business, number, phone, evidence, message, occurred_at):
         message_queue(business=business, sender_number=number, phone=phone, kind=SendKind.HELP_REPLY, body=body)
 
 
-def _handle_opt_in(*, business, number, phone, evidence, message, occurred_at, keyword):
+PENDING_CONFIRMATION_WINDOW = timedelta(hours=24)
+
+
+def _handle_opt_in(*, business, number, phone, evidence, message, occurred_at, keyword, qr_ref=""):
+    from tracking.models import QRCode
+
     subscriber = Subscriber.objects.filter(business=business, phone_number=phone).first()
+    # A YES, START or keyword within 24 hours of the web form completes that double opt-in.
     confirming = (
-        subscriber is not None and subscriber.status == Subscriber.Status.PENDING and keyword is None
-    )  # a YES/START that completes a web-form double opt-in
+        subscriber is not None
+        and subscriber.status == Subscriber.Status.PENDING
+        and subscriber.pending_since is not None
+        and occurred_at - subscriber.pending_since <= PENDING_CONFIRMATION_WINDOW
+    )
+    # Credit goes to the code only when the keyword texted is the code's own ("JOIN Q7K2" for a JOIN code).
+    qr_code = (
+        QRCode.objects.filter(number=number, ref=qr_ref, keyword=keyword).first()
+        if qr_ref and keyword and not confirming
+        else None
+    )
     evidence["keyword"] = keyword.keyword if keyword else message.text.strip()
+    if qr_code is not None:
+        evidence.update(qr_code_id=qr_code.pk, qr_code_label=qr_code.label, qr_ref=qr_code.ref)
+    elif qr_ref:
+        evidence["unknown_qr_ref"] = qr_ref
+    if confirming:
+        evidence["web_form_pending_since"] = subscriber.pending_since.isoformat()
     body = replies.opt_in_confirmation(business, keyword.confirmation_text if keyword else "")
     # A consumer's own opt-in lifts their earlier STOP (or a carrier block); the business's own list stays.
     Suppression.objects.filter(
@@ -261,22 +282,33 @@ def _handle_opt_in(*, business, number, phone, evidence, message, occurred_at, k
     manual = Suppression.objects.filter(business=business, phone_hash=phone_hash(phone)).exists()
     if not manual:
         evidence["reply_text"] = body
+    if confirming:
+        kind, method = Kind.CONFIRM, Method.WEB_FORM
+    elif qr_code is not None:
+        kind, method = Kind.OPT_IN, Method.QR_CODE
+    else:
+        kind, method = Kind.OPT_IN, Method.KEYWORD
     event = consent_event_record(
         business=business,
         phone=phone,
-        kind=Kind.CONFIRM if confirming else Kind.OPT_IN,
-        method=Method.KEYWORD if not confirming else Method.WEB_FORM,
+        kind=kind,
+        method=method,
         evidence=evidence,
         provider_message_id=message.provider_message_id,
         occurred_at=occurred_at,
     )
     if subscriber is None:
         subscriber = Subscriber(business=business, phone_number=phone, phone_hash=phone_hash(phone))
-    if not confirming:
-        subscriber.opt_in_method = Subscriber.Method.KEYWORD
+    subscriber.opt_in_method = {
+        Method.WEB_FORM: Subscriber.Method.WEB_FORM,
+        Method.QR_CODE: Subscriber.Method.QR_CODE,
+    }.get(method, Subscriber.Method.KEYWORD)
+    if qr_code is not None:
+        subscriber.qr_code = qr_code
     subscriber.status = Subscriber.Status.SUBSCRIBED
     subscriber.opted_in_at = event.occurred_at
     subscriber.opted_out_at = None
+    subscriber.pending_since = None
     subscriber.number = number
     subscriber.quiet_profile = quiet_hours.profile_or_fallback(phone, fallback_tz=business.time_zone)
     subscriber.save()

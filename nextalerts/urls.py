@@ -12,6 +12,10 @@ from campaigns import api as campaigns_api
 from consent import api as consent_api
 from nextalerts.sms.webhooks import telnyx_webhook
 from subscribers import api as subscribers_api
+from subscribers import views as subscribers_views
+from tracking import api as tracking_api
+from tracking import clicks as tracking_clicks
+from tracking import views as tracking_views
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -22,6 +26,7 @@ router.register("consent-events", consent_api.ConsentEventViewSet, basename="con
 router.register("suppressions", consent_api.SuppressionViewSet, basename="suppression")
 router.register("campaigns", campaigns_api.CampaignViewSet, basename="campaign")
 router.register("messages", campaigns_api.MessageViewSet, basename="message")
+router.register("qr-codes", tracking_api.QRCodeViewSet, basename="qr-code")
 
 
 def health(request):
@@ -33,9 +38,25 @@ urlpatterns = [
     path("api/v1/auth/signup/", accounts_api.SignupView.as_view(), name="auth-signup"),
     path("api/v1/auth/login/", accounts_api.LoginView.as_view(), name="auth-login"),
     path("api/v1/auth/logout/", accounts_api.LogoutView.as_view(), name="auth-logout"),
+    # The QR images at the file-like addresses the API hands out (the router's own end in a slash).
+    path(
+        "api/v1/qr-codes/<int:pk>/image.svg",
+        tracking_api.QRCodeViewSet.as_view({"get": "image_svg"}),
+        name="qr-code-image-svg-file",
+    ),
+    path(
+        "api/v1/qr-codes/<int:pk>/image.png",
+        tracking_api.QRCodeViewSet.as_view({"get": "image_png"}),
+        name="qr-code-image-png-file",
+    ),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("webhooks/telnyx/", telnyx_webhook, name="webhook-telnyx"),
+    # Public pages for consumers: a QR code's target, a tracked link, the hosted opt-in form.
+    path("q/<str:slug>", tracking_views.scan, name="qr-scan"),
+    path("t/<str:code>", tracking_clicks.click, name="link-click"),
+    path("join/<slug:slug>/", subscribers_views.join, name="join"),
+    path("", include("privacy.urls")),
     path("admin/", admin.site.urls),
     path("healthz", health, name="health"),
 ]

@@ -108,7 +108,10 @@ class SubscriberAdmin(admin.ModelAdmin):
         "opt_in_method",
         "opted_in_at",
         "opted_out_at",
+        "pending_since",
         "number",
+        "qr_code",
+        "quiet_profile",
         "created_at",
         "updated_at",
     ]

@@ -76,6 +76,12 @@ class Subscriber(models.Model):
     opt_in_method = models.CharField(max_length=16, choices=Method.choices, blank=True)
     opted_in_at = models.DateTimeField(null=True, blank=True)
     opted_out_at = models.DateTimeField(null=True, blank=True)
+    # When the web form was filled in; the confirming YES must come within 24 hours of it.
+    pending_since = models.DateTimeField(null=True, blank=True)
+    # The QR code the consumer scanned to opt in, when they did.
+    qr_code = models.ForeignKey(
+        "tracking.QRCode", null=True, blank=True, on_delete=models.SET_NULL, related_name="subscribers"
+    )
     # The number the consumer texted; replies and campaigns go out from it by default.
     number = models.ForeignKey(SenderNumber, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # Where the number is, for quiet hours (campaigns.quiet_hours.profile_for): time zones and local window.

@@ -5,20 +5,29 @@ and a keyword saved here passes the same checks as one saved through the API."""
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group
+from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
 from accounts.services import api_token_create
+from campaigns.models import Message
 from campaigns.services import campaign_create
 from consent.models import ConsentEvent, Suppression
+from nextalerts.phones import phone_hash
 from subscribers.models import Keyword, SenderNumber, Subscriber, Tag
 from subscribers.services import subscriber_update
 from tests.factories import SenderNumberFactory
 from tests.helpers import text_in
+from tracking.models import Click
+from tracking.services import qr_code_create
 
 REGISTERED = list(admin.site._registry)
 CONSUMER = "+12025550143"
 OTHER_CONSUMER = "+12025550144"
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.5 Mobile/15E148 Safari/604.1"
+)
 
 
 def url(model, view, *args):
@@ -57,7 +66,27 @@ def data(tenant_a, tenant_b):
         subscriber = Subscriber.objects.get(business=tenant.business, phone_number=CONSUMER)
         subscriber_update(subscriber=subscriber, tags=["VIP"])
         api_token_create(user=tenant.owner.user, business=tenant.business)
-        campaign_create(business=tenant.business, name="Weekly deals", body="2 for 1!", sender_number=tenant.number)
+        campaign = campaign_create(
+            business=tenant.business, name="Weekly deals", body="2 for 1!", sender_number=tenant.number
+        )
+        # A QR code, scanned once by a phone.
+        code = qr_code_create(business=tenant.business, number=tenant.number, keyword=tenant.keyword, label="Door")
+        assert Client().get(f"/q/{code.slug}", HTTP_USER_AGENT=IPHONE).status_code == 302
+        # A click on a tracked link of a campaign message.
+        message = Message.objects.create(
+            business=tenant.business,
+            direction=Message.Direction.OUTBOUND,
+            kind=Message.Kind.MARKETING,
+            sender_number=tenant.number,
+            phone_number=CONSUMER,
+            phone_hash=phone_hash(CONSUMER),
+            body="2 for 1! https://example.com/deals",
+            status=Message.Status.SENT,
+            campaign=campaign,
+        )
+        Click.objects.create(
+            business=tenant.business, campaign=campaign, message=message, url="https://example.com/deals"
+        )
     Group.objects.create(name="Support")
     return tenant_a, tenant_b
 

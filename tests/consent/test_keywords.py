@@ -90,3 +90,24 @@ def test_keywords_of_another_number_are_not_recognised():
 )
 def test_normalize(raw, expected):
     assert normalize(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "keyword", "qr_ref"),
+    [
+        ("JOIN Q7K2", "Join", "Q7K2"),
+        ("join q7k2", "Join", "Q7K2"),
+        (" Pizza QZZZ! ", "PIZZA", "QZZZ"),
+        ("PIZZA", "PIZZA", ""),
+    ],
+)
+def test_a_qr_code_prefilled_text_is_the_keyword_with_its_reference(text, keyword, qr_ref):
+    result = classify(text, BUSINESS_KEYWORDS)
+    assert (result.intent, result.keyword, result.qr_ref) == (Intent.KEYWORD, keyword, qr_ref)
+
+
+@pytest.mark.parametrize("text", ["JOIN hello", "Q7K2", "JOIN Q7K", "JOIN Q1K2", "TACO Q7K2", "JOIN Q7K2 please"])
+def test_text_that_only_looks_like_a_qr_reference_is_not_one(text):
+    result = classify(text, BUSINESS_KEYWORDS)
+    assert result.qr_ref == ""
+    assert result.intent == Intent.MESSAGE
