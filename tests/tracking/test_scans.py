@@ -358,3 +358,13 @@ def test_deleting_a_code_keeps_its_subscribers_and_their_evidence(tenant_a, code
     assert subscriber.status == Subscriber.Status.SUBSCRIBED and subscriber.qr_code is None
     assert ConsentEvent.objects.get(phone_number=CONSUMER).evidence["qr_code_id"] == code_id
     assert not Scan.objects.exists()
+
+
+def test_a_reference_texted_with_another_keyword_is_not_credited_to_the_code(tenant_a, code):
+    from subscribers.models import Keyword
+
+    other = Keyword.objects.create(business=tenant_a.business, number=tenant_a.number, keyword="PIZZA")
+    text_in(from_number="+12125550177", to_number=tenant_a.number.phone_number, text=f"{other.keyword} {code.ref}")
+    subscriber = Subscriber.objects.get(phone_number="+12125550177")
+    assert (subscriber.opt_in_method, subscriber.qr_code) == ("keyword", None)
+    assert ConsentEvent.objects.get(phone_number="+12125550177").method == "keyword"
