@@ -16,8 +16,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Business
-from consent.locks import phone_lock
-from consent.policy import SendKind, can_send
+from consent.locks import phone_locks
+from consent.policy import SendKind, can_send, can_send_many
 from nextalerts.phones import InvalidPhoneNumber, phone_hash, to_e164
 from nextalerts.sms import get_backend
 from nextalerts.sms.messages import DeliveryReport, OutboundSms, SendError, SendOutcomeUnknown
@@ -101,109 +101,164 @@ def messages_dispatch_due(*, now: datetime | None = None, limit: int = 20_000) -
 
 
 def messages_send(*, message_ids: list[int], now: datetime | None = None) -> dict:
-    """Send a batch, one message at a time; returns how many ended in each status."""
+    """Send a batch of queued messages: the due ones that consent allows. Returns how many ended in each status.
+
+    Safe to call any number of times, and from several workers at once: a message is handed over only by the worker
+    that claimed it from QUEUED.
+    """
+    now = now or timezone.now()
+    messages = list(
+        Message.objects.select_related("business", "sender_number", "campaign")
+        .filter(pk__in=message_ids, direction=Message.Direction.OUTBOUND, status=Status.QUEUED)
+        .order_by("id")
+    )
+    due = [m for m in messages if not (m.send_after and m.send_after > now)]  # the rest: the dispatcher brings back
+    orphans = [m for m in due if m.sender_number is None]
+    if orphans:
+        Message.objects.filter(pk__in=[m.pk for m in orphans], status=Status.QUEUED).update(
+            status=Status.FAILED, error_detail="the sender number was removed", updated_at=timezone.now()
+        )
+        for message in orphans:
+            message.status = Status.FAILED
+    groups: dict[tuple[int, int], list[Message]] = {}
+    for message in due:
+        if message.sender_number is not None:
+            groups.setdefault((message.business_id, message.sender_number_id), []).append(message)
+    for group in groups.values():
+        # Small enough chunks that the phone locks are held about a second at most, even for a slow number.
+        size = max(1, min(BATCH_SIZE, int(group[0].sender_number.messages_per_second)))
+        for start in range(0, len(group), size):
+            _send_chunk(group[start : start + size], now)
     counts: dict[str, int] = {}
-    campaigns = set()
-    for message_id in message_ids:
-        message = message_send(message_id=message_id, now=now)
-        if message is not None:
-            counts[message.status] = counts.get(message.status, 0) + 1
-            if message.campaign_id:
-                campaigns.add(message.campaign_id)
-    for campaign_id in campaigns:
+    for message in due:
+        counts[message.status] = counts.get(message.status, 0) + 1
+    for campaign_id in {m.campaign_id for m in due if m.campaign_id}:
         campaign_complete_if_done(campaign_id=campaign_id)
     return counts
 
 
-def _subscriber_profile(message) -> str:
-    profile = (
-        Subscriber.objects.filter(business_id=message.business_id, phone_hash=message.phone_hash)
-        .values_list("quiet_profile", flat=True)
-        .first()
-    )
-    return profile or quiet_hours.profile_or_fallback(message.phone_number, fallback_tz=message.business.time_zone)
+def message_send(*, message_id: int, now: datetime | None = None) -> Message | None:
+    """Send one queued message, if it is due and consent allows it. Safe to call any number of times."""
+    messages_send(message_ids=[message_id], now=now)
+    return Message.objects.filter(pk=message_id).first()
 
 
-def _finish(message, status, **fields):
-    """Record the outcome of a hand-off that this worker claimed (status SENDING)."""
-    fields["updated_at"] = timezone.now()
-    Message.objects.filter(pk=message.pk, status=Status.SENDING).update(status=status, **fields)
+# Fields an outcome may change; written back for the whole chunk in one UPDATE.
+OUTCOME_FIELDS = [
+    "status", "body", "send_after", "dispatched_at", "provider_message_id", "error_code", "error_detail", "sent_at",
+    "updated_at",
+]  # fmt: skip
+
+
+def _outcome(message, status, **fields):
     message.status = status
     for name, value in fields.items():
         setattr(message, name, value)
 
 
-def message_send(*, message_id: int, now: datetime | None = None) -> Message | None:
-    """Send one queued message, if it is due and consent allows it. Safe to call any number of times."""
-    message = (
-        Message.objects.select_related("business", "sender_number", "campaign")
-        .filter(pk=message_id, direction=Message.Direction.OUTBOUND)
-        .first()
-    )
-    if message is None or message.status != Status.QUEUED:
-        return message
-    now = now or timezone.now()
-    campaign = message.campaign
-    if message.send_after and message.send_after > now:
-        return message  # not due: the dispatcher brings it back
-    number = message.sender_number
-    if number is None:
-        Message.objects.filter(pk=message.pk, status=Status.QUEUED).update(
-            status=Status.FAILED, error_detail="the sender number was removed", updated_at=now
-        )
-        message.status = Status.FAILED
-        return message
-    # Wait for this number's next slot before taking the phone lock, so a STOP never waits on the rate limit.
-    ratelimit.acquire(f"number:{number.pk}", number.messages_per_second)
+def _send_chunk(messages: list[Message], now: datetime) -> None:
+    """Claim, check and hand over one chunk of one business's messages from one number.
 
-    with phone_lock(business_id=message.business_id, phone_hash=message.phone_hash):
+    The phone locks of the whole chunk are held from the consent check to the recorded outcome, so a STOP for any
+    of these numbers waits for this chunk, and once a STOP has been answered, no check here can have missed it.
+    """
+    business, number = messages[0].business, messages[0].sender_number
+    with phone_locks(keys=[(m.business_id, m.phone_hash) for m in messages]):
         with transaction.atomic():
-            claim = {"status": Status.SENDING, "attempts": F("attempts") + 1, "updated_at": timezone.now()}
+            claimed = set(
+                Message.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(pk__in=[m.pk for m in messages], status=Status.QUEUED)
+                .values_list("pk", flat=True)
+            )
+            Message.objects.filter(pk__in=claimed).update(
+                status=Status.SENDING, attempts=F("attempts") + 1, updated_at=timezone.now()
+            )
+            messages = [m for m in messages if m.pk in claimed]  # the others belong to another worker
+            for message in messages:
+                message.status, message.attempts = Status.SENDING, message.attempts + 1
+            to_send = _check(business, messages, now)
+        # Committed: every row says SENDING before the provider sees anything.
+        backend = get_backend()
+        for position, message in enumerate(to_send):
+            campaign = message.campaign
             if campaign is not None and campaign.track_links:
                 # Rewritten from the campaign's own body, so a retried message gets the same links.
-                message.body = claim["body"] = links.tracked_body(campaign.body, message.pk)
-            claimed = Message.objects.filter(pk=message.pk, status=Status.QUEUED).update(**claim)
-            if not claimed:
-                message.refresh_from_db()
-                return message  # another worker has it
-            message.status, message.attempts = Status.SENDING, message.attempts + 1
-            if message.kind == Message.Kind.MARKETING:
-                wait_until = quiet_hours.next_send_time(_subscriber_profile(message), now)
-                if wait_until is not None:
-                    _finish(message, Status.QUEUED, send_after=wait_until, dispatched_at=None)
-                    return message
-            decision = can_send(message.business, message.phone_number, message.kind)
-            if not decision:
-                _finish(message, Status.BLOCKED, error_detail=decision.reason[:500])
-                logger.info("sms.send.blocked", extra={"message_id": message.pk, "reason": decision.reason})
-                return message
-        # Committed: the row says SENDING before the provider sees anything.
-        sms = OutboundSms(
-            from_number=number.phone_number,
-            to_number=message.phone_number,
-            text=message.body,
-            media_urls=tuple(campaign.media_urls if campaign is not None else ()),
-            messaging_profile_id=number.messaging_profile_id,
-            reference=f"nextalerts-message-{message.pk}",
+                message.body = links.tracked_body(campaign.body, message.pk)
+            ratelimit.acquire(f"number:{number.pk}", number.messages_per_second)
+            sms = OutboundSms(
+                from_number=number.phone_number,
+                to_number=message.phone_number,
+                text=message.body,
+                media_urls=tuple(campaign.media_urls if campaign is not None else ()),
+                messaging_profile_id=number.messaging_profile_id,
+                reference=f"nextalerts-message-{message.pk}",
+            )
+            try:
+                result = backend.send(sms)
+            except SendError as exc:
+                _record_refusal(message, exc)
+                if exc.retryable:
+                    # Rate limited or unreachable: the rest of the chunk would only be refused too.
+                    for rest in to_send[position + 1 :]:
+                        _outcome(rest, Status.QUEUED, send_after=message.send_after, dispatched_at=None)
+                    break
+            except SendOutcomeUnknown as exc:
+                # It may have gone out: never send it again; a delivery report will tell (see delivery_report_apply).
+                _outcome(message, Status.SENDING, error_code="unknown", error_detail=f"hand-off uncertain: {exc}"[:500])
+                logger.warning("sms.send.uncertain", extra={"message_id": message.pk})
+            else:
+                _outcome(message, Status.SENT, provider_message_id=result.provider_message_id, sent_at=timezone.now())
+        stamp = timezone.now()
+        for message in messages:
+            message.updated_at = stamp
+        Message.objects.bulk_update(messages, OUTCOME_FIELDS)
+        for message in messages:
+            if message.status == Status.BLOCKED and message.error_code in CARRIER_STOP_CODES:
+                from consent.services import suppression_from_carrier
+
+                suppression_from_carrier(
+                    business=business, phone=message.phone_number, provider_message_id="", detail=message.error_detail
+                )
+
+
+def _check(business, messages: list[Message], now: datetime) -> list[Message]:
+    """Quiet hours and consent for a claimed chunk; returns the messages that may go now."""
+    marketing = [m for m in messages if m.kind == Message.Kind.MARKETING]
+    profiles = {}
+    if marketing:
+        profiles = dict(
+            Subscriber.objects.filter(business=business, phone_hash__in=[m.phone_hash for m in marketing]).values_list(
+                "phone_hash", "quiet_profile"
+            )
         )
-        try:
-            result = get_backend().send(sms)
-        except SendError as exc:
-            _record_refusal(message, exc)
-        except SendOutcomeUnknown as exc:
-            # It may have gone out: never send it again; a delivery report will tell (see delivery_report_apply).
-            _finish(message, Status.SENDING, error_code="unknown", error_detail=f"hand-off uncertain: {exc}"[:500])
-            logger.warning("sms.send.uncertain", extra={"message_id": message.pk})
-        else:
-            _finish(message, Status.SENT, provider_message_id=result.provider_message_id, sent_at=timezone.now())
-    return message
+    allowed = []
+    for kind in {m.kind for m in messages}:
+        of_kind = [m for m in messages if m.kind == kind]
+        decisions = can_send_many(business, [m.phone_number for m in of_kind], kind)
+        for message in of_kind:
+            if kind == Message.Kind.MARKETING:
+                profile = profiles.get(message.phone_hash) or quiet_hours.profile_or_fallback(
+                    message.phone_number, fallback_tz=business.time_zone
+                )
+                wait_until = quiet_hours.next_send_time(profile, now)
+                if wait_until is not None:
+                    _outcome(message, Status.QUEUED, send_after=wait_until, dispatched_at=None)
+                    continue
+            decision = decisions[message.phone_number]
+            if not decision:
+                _outcome(message, Status.BLOCKED, error_detail=decision.reason[:500])
+                logger.info("sms.send.blocked", extra={"message_id": message.pk, "reason": decision.reason})
+                continue
+            allowed.append(message)
+    allowed.sort(key=lambda m: m.pk)
+    return allowed
 
 
 def _record_refusal(message, exc: SendError):
     if exc.retryable and message.attempts < MAX_SEND_ATTEMPTS:
         # The provider certainly did not take it: try again later, honouring Retry-After.
         delay = max(exc.retry_after or 0, min(2**message.attempts, 300))
-        _finish(
+        _outcome(
             message,
             Status.QUEUED,
             send_after=timezone.now() + timedelta(seconds=delay),
@@ -212,16 +267,10 @@ def _record_refusal(message, exc: SendError):
             error_detail=f"retrying: {exc}"[:500],
         )
         logger.info("sms.send.retry-later", extra={"message_id": message.pk, "seconds": delay})
-        return
-    if exc.code in CARRIER_STOP_CODES:
-        _finish(message, Status.BLOCKED, error_code=exc.code, error_detail=str(exc)[:500])
-        from consent.services import suppression_from_carrier
-
-        suppression_from_carrier(
-            business=message.business, phone=message.phone_number, provider_message_id="", detail=str(exc)
-        )
-        return
-    _finish(message, Status.FAILED, error_code=exc.code, error_detail=str(exc)[:500])
+    elif exc.code in CARRIER_STOP_CODES:
+        _outcome(message, Status.BLOCKED, error_code=exc.code, error_detail=str(exc)[:500])
+    else:
+        _outcome(message, Status.FAILED, error_code=exc.code, error_detail=str(exc)[:500])
 
 
 # --- Transactional sends ----------------------------------------------------------------------------------------------
@@ -340,6 +389,7 @@ def campaign_fan_out(*, campaign_id: int, now: datetime | None = None) -> Campai
         cap_params = [_adapt(now - timedelta(hours=24)), business.marketing_messages_per_day]
 
         with connection.cursor() as cursor:
+            _analyze(cursor)  # planned on fresh statistics, the cap's subquery uses (business, phone_hash, created_at)
             cursor.execute(f"SELECT COUNT(*), SUM(CASE WHEN {suppressed} THEN 1 ELSE 0 END) {audience_sql}",
                            audience_params)  # fmt: skip
             audience_size, skipped_suppressed = cursor.fetchone()
@@ -371,6 +421,7 @@ def campaign_fan_out(*, campaign_id: int, now: datetime | None = None) -> Campai
                  *cap_params],
             )  # fmt: skip
             recipients = cursor.rowcount
+            _analyze(cursor)  # and the senders' claims are planned on the primary key, not on the new queued rows
         campaign.status = Campaign.Status.SENDING
         campaign.launched_at = now
         campaign.audience_size = audience_size or 0
@@ -382,6 +433,13 @@ def campaign_fan_out(*, campaign_id: int, now: datetime | None = None) -> Campai
     if recipients == 0:
         campaign_complete_if_done(campaign_id=campaign.pk)
     return campaign
+
+
+def _analyze(cursor) -> None:
+    """Refresh PostgreSQL's statistics of the message table (a sample, cheap even for a large table): without them,
+    a first or very large launch is planned as if the table were empty, and the fan-out turns quadratic."""
+    if connection.vendor == "postgresql":
+        cursor.execute("ANALYZE campaigns_message")
 
 
 def _audience_sql(business_id: int, tag_ids: list[int]):
@@ -453,6 +511,7 @@ def _reconcile(report: DeliveryReport):
     candidates = Message.objects.filter(
         direction=Message.Direction.OUTBOUND,
         status=Status.SENDING,
+        error_code="unknown",
         provider_message_id="",
         phone_number=report.to_number,
         sender_number__phone_number=report.from_number,

@@ -40,3 +40,21 @@ def phone_lock(*, business_id: int, phone_hash: str):
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+@contextmanager
+def phone_locks(*, keys):
+    """phone_lock() for several (business_id, phone_hash) pairs at once, taken in one round trip and in a fixed
+    order, so that two workers locking overlapping batches can never deadlock."""
+    if connection.vendor != "postgresql" or not keys:
+        yield
+        return
+    ints = sorted({_key(business_id, digest) for business_id, digest in keys})
+    with connection.cursor() as cursor:
+        # unnest() yields the array in order, so the locks are taken in ascending key order.
+        cursor.execute("SELECT count(pg_advisory_lock(k)) FROM unnest(%s::bigint[]) AS k", [ints])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(pg_advisory_unlock(k)) FROM unnest(%s::bigint[]) AS k", [ints])

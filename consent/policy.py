@@ -36,24 +36,38 @@ class Decision:
 
 
 def can_send(business: Business, phone: str, kind: str) -> Decision:
+    return can_send_many(business, [phone], kind)[phone]
+
+
+def can_send_many(business: Business, phones, kind: str) -> dict[str, Decision]:
+    """can_send() for a batch of one business's numbers, in two queries whatever its size."""
     kind = SendKind(kind)
+    phones = list(dict.fromkeys(phones))
     if kind == SendKind.OPT_OUT_CONFIRMATION:
         # Created once per opt-out by the STOP handler; it is the one message a suppressed number may get.
-        return Decision(True)
+        return {phone: Decision(True) for phone in phones}
     if business.status != Business.Status.ACTIVE and kind not in COMPLIANCE_KINDS:
-        return Decision(False, f"business is {business.status}")
-    digest = hash_phone(phone)
-    suppression = Suppression.objects.filter(business=business, phone_hash=digest).only("reason").first()
-    if suppression is not None:
-        return Decision(False, f"suppressed ({suppression.reason})")
-    if kind == SendKind.OPT_IN_REQUEST:
-        status = Subscriber.objects.filter(business=business, phone_number=phone).values_list("status", flat=True)
-        if status.first() != Subscriber.Status.PENDING:
-            return Decision(False, "no pending web-form sign-up for this number")
-        return Decision(True)
-    if kind in SUBSCRIBER_KINDS:
-        status = Subscriber.objects.filter(business=business, phone_number=phone).values_list("status", flat=True)
-        status = status.first()
-        if status != Subscriber.Status.SUBSCRIBED:
-            return Decision(False, f"not subscribed ({status or 'unknown number'})")
-    return Decision(True)
+        return {phone: Decision(False, f"business is {business.status}") for phone in phones}
+    digests = {phone: hash_phone(phone) for phone in phones}
+    suppressed = dict(
+        Suppression.objects.filter(business=business, phone_hash__in=digests.values()).values_list(
+            "phone_hash", "reason"
+        )
+    )
+    statuses = {}
+    if kind in SUBSCRIBER_KINDS or kind == SendKind.OPT_IN_REQUEST:
+        statuses = dict(
+            Subscriber.objects.filter(business=business, phone_number__in=phones).values_list("phone_number", "status")
+        )
+    decisions = {}
+    for phone in phones:
+        status = statuses.get(phone)
+        if digests[phone] in suppressed:
+            decisions[phone] = Decision(False, f"suppressed ({suppressed[digests[phone]]})")
+        elif kind == SendKind.OPT_IN_REQUEST and status != Subscriber.Status.PENDING:
+            decisions[phone] = Decision(False, "no pending web-form sign-up for this number")
+        elif kind in SUBSCRIBER_KINDS and status != Subscriber.Status.SUBSCRIBED:
+            decisions[phone] = Decision(False, f"not subscribed ({status or 'unknown number'})")
+        else:
+            decisions[phone] = Decision(True)
+    return decisions
