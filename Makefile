@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum requirements.lock | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test lint lock worker beat check-deploy clean
+.PHONY: install run test lint lock worker beat check-deploy clean bench
 
 install: $(STAMP)
 
@@ -31,6 +31,11 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Throughput and STOP-latency figures on PostgreSQL (see README, "Performance"); empties DATABASE_URL, which defaults
+# to postgres://postgres@127.0.0.1:5432/nextalerts_bench. Options: make bench BENCH_ARGS=--help
+bench: install
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 worker: install
 	$(BIN)/celery -A nextalerts worker --loglevel=INFO

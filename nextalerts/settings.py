@@ -146,6 +146,8 @@ CELERY_BEAT_SCHEDULE = {
     "launch-due-campaigns": {"task": "campaigns.launch_due_campaigns", "schedule": 30.0},
     # Messages whose quiet hours or Retry-After ended, and any whose task was lost.
     "dispatch-due-messages": {"task": "campaigns.dispatch_due_messages", "schedule": 30.0},
+    # Delivery reports are stored by the webhook and applied in batches; this catches any whose task was lost.
+    "apply-delivery-reports": {"task": "sms.apply_delivery_reports", "schedule": 30.0},
     "expire-uncertain-messages": {"task": "campaigns.expire_uncertain_messages", "schedule": 3600.0},
 }
 

@@ -21,7 +21,10 @@ class WebhookEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["provider", "event_id"], name="webhook_event_unique_provider_id"),
         ]
-        indexes = [models.Index(fields=["received_at"])]
+        indexes = [
+            models.Index(fields=["received_at"]),
+            models.Index(fields=["id"], condition=models.Q(outcome="pending"), name="webhook_event_pending"),
+        ]
 
     def __str__(self):
         return f"{self.provider} {self.event_type} {self.event_id}"

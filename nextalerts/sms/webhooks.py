@@ -11,6 +11,7 @@ import logging
 
 import telnyx
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 from django.utils import timezone
@@ -18,6 +19,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+
+from nextalerts.celery import app as celery_app
 
 from .messages import DeliveryReport, InboundMessage
 from .models import WebhookEvent
@@ -150,27 +153,79 @@ def telnyx_webhook(request):
     if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not isinstance(data.get("event_type"), str):
         return _error(400, 'Not a Telnyx event: expected {"data": {"id", "event_type", "payload"}}.')
     event_id, event_type = data["id"], data["event_type"]
-
     try:
-        with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    stored = WebhookEvent.objects.create(
-                        provider="telnyx", event_id=event_id, event_type=event_type, payload=body
-                    )
-            except IntegrityError:
-                logger.info("sms.webhook.duplicate", extra={"event_id": event_id})
-                return JsonResponse({"status": "duplicate"})
-            normalized = normalize_telnyx(event_type, data.get("payload"))
-            if normalized is None:
-                logger.info("sms.webhook.ignored", extra={"event_id": event_id, "event_type": event_type})
-                outcome, business = "ignored", None
-            else:
-                # Each handler answers (outcome, the business concerned or None).
-                outcome, business = import_string(HANDLERS[type(normalized)])(message=normalized)
-            stored.outcome, stored.business = outcome[:64], business
-            stored.save(update_fields=["outcome", "business"])
+        normalized = normalize_telnyx(event_type, data.get("payload"))
     except InvalidPayload as exc:
         logger.warning("sms.webhook.invalid", extra={"event_id": event_id, "reason": str(exc)})
         return _error(400, f"Event {event_id} cannot be used: {exc}.")
+
+    if isinstance(normalized, DeliveryReport):
+        # Unlike a STOP, a delivery report need not be applied before the 2xx: store it in one statement (a
+        # redelivery is ignored by the unique event id) and let a worker apply the waiting ones in a batch.
+        WebhookEvent.objects.bulk_create(
+            [WebhookEvent(provider="telnyx", event_id=event_id, event_type=event_type, payload=body, outcome=PENDING)],
+            ignore_conflicts=True,
+        )
+        _schedule_reports()
+        return JsonResponse({"status": "accepted"}, status=202)
+
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                stored = WebhookEvent.objects.create(
+                    provider="telnyx", event_id=event_id, event_type=event_type, payload=body
+                )
+        except IntegrityError:
+            logger.info("sms.webhook.duplicate", extra={"event_id": event_id})
+            return JsonResponse({"status": "duplicate"})
+        if normalized is None:
+            logger.info("sms.webhook.ignored", extra={"event_id": event_id, "event_type": event_type})
+            outcome, business = "ignored", None
+        else:
+            # Each handler answers (outcome, the business concerned or None).
+            outcome, business = import_string(HANDLERS[type(normalized)])(message=normalized)
+        stored.outcome, stored.business = outcome[:64], business
+        stored.save(update_fields=["outcome", "business"])
     return JsonResponse({"status": outcome})
+
+
+PENDING = "pending"  # a stored delivery report not applied yet
+
+
+def _schedule_reports() -> None:
+    """Ask a worker to apply the waiting reports: at once where tasks run in-process, else at most once a second."""
+    from .tasks import apply_delivery_reports
+
+    try:
+        if celery_app.conf.task_always_eager:
+            apply_delivery_reports.delay()
+        elif cache.add("sms:apply-delivery-reports", 1, timeout=1):
+            apply_delivery_reports.apply_async(countdown=1)
+    except Exception:  # the broker or cache is down: the periodic run picks the reports up
+        logger.exception("sms.webhook.schedule-failed")
+
+
+def delivery_reports_apply_pending(*, limit: int = 2000) -> dict:
+    """Apply stored delivery reports, oldest first. Safe to run concurrently: rows are claimed with SKIP LOCKED."""
+    applied = 0
+    with transaction.atomic():
+        events = list(
+            WebhookEvent.objects.select_for_update(skip_locked=True)
+            .filter(provider="telnyx", outcome=PENDING)
+            .order_by("id")[:limit]
+        )
+        handler = import_string(HANDLERS[DeliveryReport])
+        for event in events:
+            data = event.payload.get("data") or {}
+            try:
+                report = normalize_telnyx(event.event_type, data.get("payload"))
+            except InvalidPayload:
+                report = None
+            if report is None:
+                event.outcome = "ignored"
+            else:
+                outcome, event.business = handler(message=report)
+                event.outcome = outcome[:64]
+                applied += 1
+            event.save(update_fields=["outcome", "business"])
+    return {"applied": applied, "remaining": WebhookEvent.objects.filter(outcome=PENDING).exists()}

@@ -17,6 +17,7 @@ from campaigns.selectors import campaign_stats
 from consent.services import suppression_add_manual
 from nextalerts import celery_app
 from nextalerts.fakes import signing
+from nextalerts.sms.models import WebhookEvent
 from subscribers.models import Subscriber
 from subscribers.services import subscriber_update
 from tests.helpers import post_webhook, text_in
@@ -266,7 +267,8 @@ def test_delivery_report_records_status_time_cost_and_parts(sent_message):
         sent_message, "delivered", parts=2, cost={"amount": "0.0080", "currency": "USD"},
         completed_at="2026-01-14T18:00:05+00:00",
     )  # fmt: skip
-    assert response.json()["status"] == "delivery-delivered"
+    assert (response.status_code, response.json()["status"]) == (202, "accepted")
+    assert WebhookEvent.objects.get(event_type="message.finalized").outcome == "delivery-delivered"
     sent_message.refresh_from_db()
     assert sent_message.status == Message.Status.DELIVERED
     assert sent_message.delivered_at == datetime(2026, 1, 14, 18, 0, 5, tzinfo=UTC)
@@ -287,7 +289,7 @@ def test_delivery_report_records_status_time_cost_and_parts(sent_message):
 )
 def test_delivery_reports_only_move_a_message_forward(sent_message, sequence, final):
     for status in sequence:
-        assert _report(sent_message, status, event="message.sent").status_code == 200
+        assert _report(sent_message, status, event="message.sent").status_code == 202
     sent_message.refresh_from_db()
     assert sent_message.status == final
 
@@ -301,7 +303,8 @@ def test_delivery_failure_40300_blocks_and_suppresses(sent_message):
 
 def test_report_for_an_unknown_message_is_acknowledged(audience):
     response = post_webhook(signing.message_finalized(provider_message_id="nope", to_number=NEW_YORK))
-    assert (response.status_code, response.json()["status"]) == (200, "unknown-message")
+    assert response.status_code == 202
+    assert WebhookEvent.objects.get(event_type="message.finalized").outcome == "unknown-message"
 
 
 # --- the STOP race, on PostgreSQL -----------------------------------------------------------------------------------

@@ -150,3 +150,22 @@ def test_without_a_configured_public_key_the_provider_is_asked_to_retry(tenant_a
     response = post_webhook(_stop(tenant_a))
     assert response.status_code == 503
     assert _nothing_recorded()
+
+
+def test_a_delivery_report_is_stored_and_applied_after_the_answer(tenant_a, settings):
+    """Reports wait in the event table until a worker applies them; the answer does not wait for that."""
+    from nextalerts import celery_app
+    from nextalerts.sms.webhooks import delivery_reports_apply_pending
+
+    celery_app.conf.task_always_eager = False
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}  # never schedules
+    report = signing.message_finalized(provider_message_id="out-1", to_number=CONSUMER)
+    response = post_webhook(report)
+    assert (response.status_code, response.json()["status"]) == (202, "accepted")
+    assert WebhookEvent.objects.get().outcome == "pending"
+    assert post_webhook(report).status_code == 202  # a redelivery: stored once
+    assert WebhookEvent.objects.count() == 1
+
+    assert delivery_reports_apply_pending() == {"applied": 1, "remaining": False}
+    assert WebhookEvent.objects.get().outcome == "unknown-message"
+    assert delivery_reports_apply_pending() == {"applied": 0, "remaining": False}

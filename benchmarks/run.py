@@ -1,0 +1,267 @@
+"""`make bench`: four figures of the send pipeline and the STOP path, each against a baseline measured in the same run.
+
+1. campaign_fan_out of a 100,000-message audience vs PostgreSQL COPY of the same rows   (target >= 0.5 x COPY)
+2. one worker's messages_send through the telnyx SDK vs the bare SDK calls               (target >= 500 messages/s)
+3. signed delivery-report webhooks through gunicorn vs a do-nothing view                 (target >= 0.5 x noop)
+4. STOP webhook -> 2xx latency, p50 and p99, while a campaign sends vs on an idle server
+
+PostgreSQL only (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/nextalerts_bench, created and migrated if
+missing, and emptied: its name must contain "bench"). REDIS_URL defaults to redis://127.0.0.1:6379/0 when that
+answers. Everything listens on and talks to 127.0.0.1 only; every process it starts is stopped before it exits.
+"""
+
+import argparse
+import os
+import select
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime
+from urllib.parse import urlparse
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/nextalerts_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+BENCH_QUEUE = "nextalerts-bench"  # benchmarks.settings.CELERY_TASK_DEFAULT_QUEUE
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="make bench", description=__doc__.split("\n\n")[0])
+    add = parser.add_argument
+    add("--messages", type=int, default=100_000, help="messages the campaign launch writes (figure 1)")
+    add("--repeats", type=int, default=3, help="COPY and fan-out runs; the median of each is reported")
+    add("--send-count", type=int, default=4_000, help="messages sent by the worker and by the bare SDK (figure 2)")
+    add("--stale-send-count", type=int, default=300, help="messages sent right after the launch, before ANALYZE")
+    add("--sent-for-webhooks", type=int, default=20_000, help="sent messages the delivery reports are about")
+    add("--workers", type=int, default=2, help="gunicorn sync workers")
+    add("--clients", type=int, default=4, help="load-generating client processes (figure 3)")
+    add("--http-seconds", type=float, default=6.0, help="length of each of figure 3's runs")
+    add("--http-rounds", type=int, default=2, help="figure 3's noop and webhook runs, alternating")
+    add("--idle-stops", type=int, default=100, help="STOPs on the idle server (figure 4's baseline)")
+    add("--stops", type=int, default=200, help="STOPs while the campaign sends (figure 4)")
+    add("--stop-interval", type=float, default=0.05, help="seconds between STOPs (one client, one at a time)")
+    args = parser.parse_args(argv)
+    counts = (
+        args.repeats,
+        args.clients,
+        args.workers,
+        args.http_rounds,
+        args.idle_stops,
+        args.stops,
+        args.stale_send_count,
+    )
+    if min(counts) < 1:
+        parser.error(
+            "--repeats, --clients, --workers, --http-rounds, --idle-stops, --stops and --stale-send-count: 1 or more"
+        )
+    if args.messages < 1000 or args.send_count < 100:
+        parser.error("--messages must be 1000 or more, --send-count 100 or more")
+    return args
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+# --- Environment --------------------------------------------------------------------------------------------------
+
+
+def _redis_ping(url: str) -> str | None:
+    """The server's version when it answers within a second, else None."""
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        return client.info("server").get("redis_version", "?")
+    except (redis.RedisError, OSError, ValueError):
+        return None
+
+
+def configure_environment() -> dict:
+    """Set the variables every process of the run shares (they inherit them), before Django reads its settings."""
+    from nextalerts.fakes.signing import TEST_PUBLIC_KEY
+
+    url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    parsed = urlparse(url)
+    if parsed.scheme not in ("postgres", "postgresql", "pgsql"):
+        sys.exit(
+            f"make bench measures PostgreSQL, and DATABASE_URL={url} is {parsed.scheme or 'not a URL'}: "
+            "SQLite figures would say nothing about production. Unset DATABASE_URL to use "
+            f"{DEFAULT_DATABASE_URL}, or point it at a PostgreSQL database."
+        )
+    name = parsed.path.lstrip("/")
+    if "bench" not in name:
+        sys.exit(
+            f"make bench empties the database it runs on, and {name!r} does not look like a benchmark database: "
+            "use one whose name contains 'bench' (the default is nextalerts_bench)."
+        )
+    redis_url = os.environ.get("REDIS_URL")
+    if redis_url is None:
+        redis_url = DEFAULT_REDIS_URL if _redis_ping(DEFAULT_REDIS_URL) else ""
+    redis_version = _redis_ping(redis_url) if redis_url else None
+    if redis_url and redis_version is None:
+        sys.exit(f"REDIS_URL={redis_url} does not answer; start Redis, or set REDIS_URL= to run without it.")
+    os.environ.update(
+        DATABASE_URL=url,
+        REDIS_URL=redis_url,
+        DJANGO_SETTINGS_MODULE="benchmarks.settings",
+        # Production settings (no debug query log), with fixed keys that are only ever used here.
+        DEBUG="false",
+        SECRET_KEY="bench-only-secret-key-not-for-production-0123456789abcdef",
+        PHONE_HASH_KEY="bench-only-phone-hash-key-not-for-production-0123456789",
+        SECURE_SSL_REDIRECT="false",  # plain HTTP on 127.0.0.1, no TLS proxy in front
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SMS_BACKEND="telnyx",
+        TELNYX_API_KEY="KEY_TEST",
+        TELNYX_PUBLIC_KEY=TEST_PUBLIC_KEY,
+        LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING"),
+    )
+    return {"redis": f"Redis {redis_version}" if redis_version else "no Redis (in-process rate limiter)"}
+
+
+def start_fake_telnyx() -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.fake_telnyx", "KEY_TEST"], cwd=ROOT, text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    )  # fmt: skip
+    ready, _, _ = select.select([proc.stdout], [], [], 20)
+    line = proc.stdout.readline().strip() if ready else ""
+    if not line.startswith("http://127.0.0.1:"):
+        proc.kill()
+        sys.exit(f"the fake Telnyx server did not start ({line!r})")
+    return proc, line
+
+
+def reset_fake_telnyx(base_url: str) -> None:
+    """Forget the requests it recorded (it keeps every one), so that its memory stays small."""
+    request = urllib.request.Request(base_url.removesuffix("/v2") + "/_fake/reset", data=b"{}", method="POST")
+    urllib.request.urlopen(request, timeout=10).close()
+
+
+def stop_fake_telnyx(proc: subprocess.Popen) -> None:
+    proc.stdin.close()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+def delete_bench_queue() -> None:
+    """The tasks the measured code queued (launch, dispatch, STOP confirmations) were never meant to run."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        import redis
+
+        redis.Redis.from_url(url, socket_timeout=5).delete(BENCH_QUEUE, f"_kombu.binding.{BENCH_QUEUE}")
+
+
+# --- Report -------------------------------------------------------------------------------------------------------
+
+
+def _yes(met: bool) -> str:
+    return "yes" if met else "NO"
+
+
+def table(header: str, rows: list[tuple]) -> str:
+    columns = ("figure", "measured", "baseline (same run)", "ratio", "target", "met")
+    widths = [max(len(str(r[i])) for r in [columns, *rows]) for i in range(len(columns))]
+    lines = [header, "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(lines)
+
+
+def rows(args, fan, send, noop, hooks, idle, loaded, sending_meanwhile) -> list[tuple]:
+    from .web import percentile as p
+
+    idle50, idle99 = p(idle.latencies_ms, 50), p(idle.latencies_ms, 99)
+    load50, load99 = p(loaded.latencies_ms, 50), p(loaded.latencies_ms, 99)
+    worker_rate = sum(sending_meanwhile["statuses"].values()) / sending_meanwhile["seconds"]
+    fan_ratio, hook_ratio = fan.fan_out_rate / fan.copy_rate, hooks.rate / noop.rate
+    sdk = f"bare SDK {send.sdk_rate:,.0f} msg/s"
+    return [
+        (f"1 launch fan-out, {fan.rows:,} msgs", f"{fan.fan_out_rate:,.0f} rows/s",
+         f"COPY {fan.copy_rate:,.0f} rows/s", f"{fan_ratio:.2f}", ">= 0.5 x COPY", _yes(fan_ratio >= 0.5)),
+        (f"2 send, 1 worker, {send.count:,} msgs", f"{send.send_rate:,.0f} msg/s", sdk,
+         f"{send.send_rate / send.sdk_rate:.2f}", ">= 500 msg/s", _yes(send.send_rate >= 500)),
+        (f"  same, right after launch, {send.stale_count:,} msgs", f"{send.stale_rate:,.0f} msg/s", sdk,
+         f"{send.stale_rate / send.sdk_rate:.2f}", ">= 500 msg/s", _yes(send.stale_rate >= 500)),
+        (f"3 delivery webhooks, {args.clients} clients", f"{hooks.rate:,.0f} req/s",
+         f"noop view {noop.rate:,.0f} req/s", f"{hook_ratio:.2f}", ">= 0.5 x noop", _yes(hook_ratio >= 0.5)),
+        (f"4 STOP->2xx p50, sending {worker_rate:,.0f}/s", f"{load50:.1f} ms ({1000 / load50:,.0f}/s)",
+         f"idle {idle50:.1f} ms ({1000 / idle50:,.0f}/s)", f"{load50 / idle50:.2f}", "(none)", "-"),
+        (f"  STOP->2xx p99 (n={loaded.ok}, idle n={idle.ok})", f"{load99:.1f} ms", f"idle {idle99:.1f} ms",
+         f"{load99 / idle99:.2f}", "(none)", "-"),
+    ]  # fmt: skip
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    began = time.monotonic()
+    notes = configure_environment()
+    fake, fake_url = start_fake_telnyx()
+    os.environ["TELNYX_BASE_URL"] = fake_url
+    try:
+        import django
+
+        django.setup()
+        from django.conf import settings
+        from django.db import connection
+
+        from . import fanout, seed, sending, web
+
+        created = seed.create_database_if_missing()
+        db = settings.DATABASES["default"]
+        log(f"Database {db['NAME']} on {db.get('HOST') or 'localhost'}{' (created)' if created else ''}; migrating")
+        seed.reset_database()
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW autovacuum")
+            autovacuum = cursor.fetchone()[0]
+            pg_version = cursor.connection.info.parameter_status("server_version")
+        now = seed.daytime_instant()
+        suppressed, opted_out = 500, 2_000
+        t = time.monotonic()
+        world = seed.seed(audience=args.messages + suppressed, suppressed_subscribed=suppressed, opted_out=opted_out)
+        log(
+            f"Seeded {world.audience + opted_out:,} subscribers and their opt-in texts in {time.monotonic() - t:.1f}s: "
+            f"{world.audience:,} subscribed ({suppressed} of them on the do-not-text list), {opted_out:,} opted out; "
+            f"{len(world.profiles)} area codes; the instant used is {now:%Y-%m-%d %H:%M} UTC"
+        )
+
+        log(f"1. Fan-out of {world.expected_messages:,} messages vs COPY, {args.repeats} runs each")
+        fan = fanout.run(world, now, repeats=args.repeats, log=log)
+
+        log("2. One worker sending marketing messages vs the bare SDK calls")
+        send = sending.run(fan.campaign, now, count=args.send_count, stale_count=args.stale_send_count, log=log)
+        reset_fake_telnyx(fake_url)
+
+        web.mark_sent(fan.campaign.pk, args.sent_for_webhooks)
+        log_path = os.path.join(tempfile.gettempdir(), "nextalerts-bench-gunicorn.log")
+        with web.Gunicorn(workers=args.workers, log_path=log_path) as server:
+            log(f"3. Delivery-report webhooks vs a noop view: gunicorn, {args.workers} sync workers, {args.clients} "
+                "client processes")  # fmt: skip
+            noop, hooks = web.webhook_throughput(
+                server, clients=args.clients, seconds=args.http_seconds, rounds=args.http_rounds, log=log
+            )
+            log(f"4. STOP latency: {args.idle_stops} on the idle server, then {args.stops} while the campaign sends")
+            idle, loaded, sending_meanwhile = web.stop_latency(
+                server, fan.campaign.pk, now, idle_stops=args.idle_stops, stops=args.stops,
+                interval=args.stop_interval, log=log,
+            )  # fmt: skip
+    finally:
+        stop_fake_telnyx(fake)
+        delete_bench_queue()
+
+    header = (
+        f"\nNextAlerts benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {os.cpu_count()} CPU cores, "
+        f"PostgreSQL {pg_version} (autovacuum {autovacuum}), {notes['redis']}, Python {sys.version.split()[0]}, "
+        f"CONN_MAX_AGE={db.get('CONN_MAX_AGE')}; total {time.monotonic() - began:.0f}s"
+    )
+    log(table(header, rows(args, fan, send, noop, hooks, idle, loaded, sending_meanwhile)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,16 @@
+"""Settings for `make bench`: the product's own settings, plus a do-nothing view to compare the webhook with.
+
+Tasks that the measured code queues (the launch's dispatch, STOP confirmations) go to a queue of their own that no
+worker reads, and which the benchmark deletes when it ends: nothing reaches a worker of the product's "celery" queue.
+"""
+
+from nextalerts.settings import *  # noqa: F403
+from nextalerts.settings import REDIS_URL
+
+ROOT_URLCONF = "benchmarks.urls"
+
+CELERY_TASK_DEFAULT_QUEUE = "nextalerts-bench"
+# Queued, never run in-process: without Redis an in-memory broker that nobody reads takes them.
+CELERY_TASK_ALWAYS_EAGER = False
+if not REDIS_URL:
+    CELERY_BROKER_URL = "memory://localhost/"
