@@ -5,6 +5,17 @@ from rest_framework.permissions import BasePermission
 from .models import Business, Role
 from .selectors import membership_for
 
+# Every member reads; admins and owners create, change and delete (keywords, QR codes).
+ADMINS_WRITE = {
+    "GET": Role.MEMBER,
+    "HEAD": Role.MEMBER,
+    "OPTIONS": Role.MEMBER,
+    "POST": Role.ADMIN,
+    "PUT": Role.ADMIN,
+    "PATCH": Role.ADMIN,
+    "DELETE": Role.ADMIN,
+}
+
 
 class IsBusinessMember(BasePermission):
     message = "You must be logged in as a member of a business."

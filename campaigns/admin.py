@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from nextalerts.admin import ReadOnlyAdmin
+
 from . import services
 from .models import Campaign, Message
 
@@ -36,21 +38,9 @@ class CampaignAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "business", "direction", "kind", "phone_number", "status", "campaign"]
     list_filter = ["business", "direction", "kind", "status"]
     search_fields = ["phone_number", "provider_message_id"]
     date_hierarchy = "created_at"
     raw_id_fields = ["campaign"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # the message history is evidence; retention jobs remove it, not people

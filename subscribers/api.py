@@ -5,6 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, serializers
 
 from accounts.models import Role
+from accounts.permissions import ADMINS_WRITE
 from nextalerts.api import BusinessViewSet, choice_filter, phone_filter
 
 from . import services
@@ -73,15 +74,7 @@ class KeywordViewSet(
 ):
     queryset = Keyword.objects.all()
     serializer_class = KeywordSerializer
-    role_map = {
-        "GET": Role.MEMBER,
-        "HEAD": Role.MEMBER,
-        "OPTIONS": Role.MEMBER,
-        "POST": Role.ADMIN,
-        "PUT": Role.ADMIN,
-        "PATCH": Role.ADMIN,
-        "DELETE": Role.ADMIN,
-    }
+    role_map = ADMINS_WRITE
 
     def get_queryset(self):
         return super().get_queryset().select_related("number")

@@ -4,6 +4,7 @@ product allows, by texting a keyword (see tests.helpers.text_in)."""
 import functools
 
 import factory
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 
 from accounts.models import Business, Membership, Role, User
@@ -13,9 +14,14 @@ TEST_PASSWORD = "correct-horse-battery-staple"
 
 
 @functools.cache
-def hashed_test_password():
-    """A real bcrypt hash of TEST_PASSWORD, computed once: bcrypt is slow on purpose."""
+def _hashed(hashers: tuple[str, ...]) -> str:
     return make_password(TEST_PASSWORD)
+
+
+def hashed_test_password():
+    """A real hash of TEST_PASSWORD (bcrypt, unless a test chose a faster hasher), computed once per hasher setting:
+    bcrypt is slow on purpose."""
+    return _hashed(tuple(settings.PASSWORD_HASHERS))
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -6,22 +6,10 @@ Scans and clicks are what happened: read-only.
 
 from django.contrib import admin
 
+from nextalerts.admin import ReadOnlyAdmin
+
 from . import services
 from .models import Click, QRCode, Scan
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(QRCode)

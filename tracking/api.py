@@ -7,7 +7,7 @@ from rest_framework import exceptions, mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.reverse import reverse
 
-from accounts.models import Role
+from accounts.permissions import ADMINS_WRITE
 from nextalerts.api import BusinessViewSet
 from subscribers.api import BusinessNumberField
 from subscribers.models import Keyword
@@ -118,15 +118,7 @@ class QRCodeViewSet(
     queryset = QRCode.objects.all()
     serializer_class = QRCodeSerializer
     # Members see codes and download their images; admins make, change and delete them, like keywords.
-    role_map = {
-        "GET": Role.MEMBER,
-        "HEAD": Role.MEMBER,
-        "OPTIONS": Role.MEMBER,
-        "POST": Role.ADMIN,
-        "PUT": Role.ADMIN,
-        "PATCH": Role.ADMIN,
-        "DELETE": Role.ADMIN,
-    }
+    role_map = ADMINS_WRITE
     image_actions = ("image_svg", "image_png")
 
     def get_queryset(self):
