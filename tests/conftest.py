@@ -1,8 +1,10 @@
 """Fixtures: two tenants with a user of each role, SMS backends, and the fake Telnyx server."""
 
+import os
 from dataclasses import dataclass
 
 import pytest
+import redis
 
 from accounts.models import Business, Membership, Role
 from nextalerts import celery_app
@@ -32,6 +34,19 @@ def _sms_settings(settings):
     celery_app.conf.task_always_eager = True
     yield
     locmem.outbox.clear()
+
+
+@pytest.fixture
+def redis_url():
+    """The Redis the tests may use. Skipped only where none answers, and never under CI, where it must."""
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the Redis tests, but Redis at {url} is unreachable: {exc}")
+        pytest.skip(f"no Redis reachable at {url}: {exc}")
+    return url
 
 
 @pytest.fixture(scope="session")

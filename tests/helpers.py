@@ -37,3 +37,24 @@ def api_client(membership) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
     return client
+
+
+def launch_campaign(campaign, now):
+    """Launch and freeze the audience at `now`, without dispatching: tests then send with send_due() at a time of
+    their choosing, so quiet hours never depend on when the suite runs."""
+    from campaigns import services
+
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        services.campaign_launch(campaign=campaign, now=now)
+        services.campaign_fan_out(campaign_id=campaign.pk, now=now)
+    campaign.refresh_from_db()
+    return campaign
+
+
+def send_due(now):
+    """What the workers do at `now` with every queued message."""
+    from campaigns import services
+    from campaigns.models import Message
+
+    ids = list(Message.objects.filter(status=Message.Status.QUEUED).values_list("pk", flat=True))
+    return services.messages_send(message_ids=ids, now=now)

@@ -26,18 +26,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 CONSUMER = "+12025550143"
 
 
-@pytest.fixture
-def redis_url():
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the worker test, but Redis at {url} is unreachable: {exc}")
-        pytest.skip(f"no Redis reachable at {url}: {exc}")
-    return url
-
-
 def _database_url():
     db = connection.settings_dict
     if connection.vendor == "sqlite":

@@ -20,7 +20,7 @@ from nextalerts.fakes import signing
 from nextalerts.sms.models import WebhookEvent
 from subscribers.models import Subscriber
 from subscribers.services import subscriber_update
-from tests.helpers import post_webhook, text_in
+from tests.helpers import launch_campaign, post_webhook, send_due, text_in
 
 NEW_YORK = "+12125550143"
 FLORIDA = "+13055550143"
@@ -41,18 +41,11 @@ def _campaign(tenant, body="Pizza night: 2 for 1 today!", **fields):
 
 
 def _launch(campaign, now=NOON_NY):
-    """Launch and freeze the audience at `now`; the tests then send with _send_due() at a time of their choosing."""
-    with TestCase.captureOnCommitCallbacks(execute=False):
-        services.campaign_launch(campaign=campaign, now=now)
-        services.campaign_fan_out(campaign_id=campaign.pk, now=now)
-    campaign.refresh_from_db()
-    return campaign
+    return launch_campaign(campaign, now)
 
 
 def _send_due(now):
-    """What the workers do at `now` with every queued message."""
-    ids = list(Message.objects.filter(status=Message.Status.QUEUED).values_list("pk", flat=True))
-    services.messages_send(message_ids=ids, now=now)
+    send_due(now)
 
 
 @pytest.fixture

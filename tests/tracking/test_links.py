@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from campaigns import segments, services
 from campaigns.models import Message
 from campaigns.selectors import campaign_measurement, campaign_stats
-from tests.helpers import api_client, text_in
+from tests.helpers import api_client, launch_campaign, send_due, text_in
 from tracking import links
 from tracking.models import Click
 
@@ -80,16 +80,11 @@ def _campaign(tenant, body=BODY, **fields):
 
 
 def _launch(campaign, now=DAYTIME):
-    with TestCase.captureOnCommitCallbacks(execute=False):
-        services.campaign_launch(campaign=campaign, now=now)
-        services.campaign_fan_out(campaign_id=campaign.pk, now=now)
-    campaign.refresh_from_db()
-    return campaign
+    return launch_campaign(campaign, now)
 
 
 def _send_due(now=DAYTIME):
-    ids = list(Message.objects.filter(status=Message.Status.QUEUED).values_list("pk", flat=True))
-    services.messages_send(message_ids=ids, now=now)
+    send_due(now)
 
 
 def _texts(fake):
