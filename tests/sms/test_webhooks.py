@@ -152,19 +152,24 @@ def test_without_a_configured_public_key_the_provider_is_asked_to_retry(tenant_a
     assert _nothing_recorded()
 
 
-def test_a_delivery_report_is_stored_and_applied_after_the_answer(tenant_a, settings):
-    """Reports wait in the event table until a worker applies them; the answer does not wait for that."""
+def test_a_delivery_report_is_stored_and_applied_after_the_answer(tenant_a, monkeypatch):
+    """Reports wait in the event table until a worker applies them; the answer does not wait for that. A web process
+    asks for a batch at most once a second, however many reports arrive."""
     from nextalerts import celery_app
+    from nextalerts.sms import tasks, webhooks
     from nextalerts.sms.webhooks import delivery_reports_apply_pending
 
-    celery_app.conf.task_always_eager = False
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}  # never schedules
+    celery_app.conf.task_always_eager = False  # (the autouse fixture sets it back)
+    monkeypatch.setattr(webhooks, "_reports_scheduled_at", None)
+    requested = []
+    monkeypatch.setattr(tasks.apply_delivery_reports, "apply_async", lambda **options: requested.append(options))
     report = signing.message_finalized(provider_message_id="out-1", to_number=CONSUMER)
     response = post_webhook(report)
     assert (response.status_code, response.json()["status"]) == (202, "accepted")
     assert WebhookEvent.objects.get().outcome == "pending"
     assert post_webhook(report).status_code == 202  # a redelivery: stored once
     assert WebhookEvent.objects.count() == 1
+    assert requested == [{"countdown": 1}]  # the second report came within the second: no second request
 
     assert delivery_reports_apply_pending() == {"applied": 1, "remaining": False}
     assert WebhookEvent.objects.get().outcome == "unknown-message"
