@@ -1,6 +1,9 @@
 """Sets request.business for dashboard sessions; API token authentication sets it for tokens."""
 
+from .models import Business, Membership
 from .selectors import default_business_for
+
+SESSION_BUSINESS_KEY = "business_id"  # the business a dashboard session chose, when the user belongs to several
 
 
 class BusinessMiddleware:
@@ -8,6 +11,22 @@ class BusinessMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        request.business = default_business_for(user=user) if user is not None and user.is_authenticated else None
+        request.business = self._business(request)
         return self.get_response(request)
+
+    @staticmethod
+    def _business(request):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        chosen = request.session.get(SESSION_BUSINESS_KEY)
+        if chosen is not None:
+            membership = (
+                Membership.objects.select_related("business")
+                .filter(user=user, business_id=chosen)
+                .exclude(business__status=Business.Status.DELETED)
+                .first()
+            )
+            if membership is not None:
+                return membership.business
+        return default_business_for(user=user)

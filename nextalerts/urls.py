@@ -57,6 +57,9 @@ urlpatterns = [
     path("t/<str:code>", tracking_clicks.click, name="link-click"),
     path("join/<slug:slug>/", subscribers_views.join, name="join"),
     path("", include("privacy.urls")),
+    # The dashboard: sign-up and log-in pages, then the business's pages under /app/.
+    path("", include("accounts.urls")),
+    path("app/", include("nextalerts.dashboard_urls")),
     path("admin/", admin.site.urls),
     path("healthz", health, name="health"),
 ]

@@ -1,0 +1,138 @@
+"""What every dashboard page shares: who may open it, the business it acts for, the navigation, paging.
+
+Pages take the business from `request.business` (set by accounts.middleware.BusinessMiddleware from the session),
+never from the URL, and look every object up inside it: another business's object is a 404, like one that does not
+exist.
+"""
+
+import functools
+from dataclasses import dataclass
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+
+from accounts.models import Business, Role
+from accounts.selectors import membership_for
+
+
+def dashboard_view(role: str = Role.MEMBER, *, write_role: str | None = None):
+    """Require a logged-in member of the current business with `role` (for any method) and, when given,
+    `write_role` for POST. Sets `request.membership`. A user without the role sees a page that says which role
+    the action needs (403), not an error."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            membership = membership_for(user=request.user, business=getattr(request, "business", None))
+            if membership is None:
+                return redirect("no-business")
+            if membership.business.status == Business.Status.DELETED:
+                return redirect("no-business")
+            request.membership = membership
+            needed = write_role if (write_role and request.method == "POST") else role
+            if not membership.has_role(needed):
+                return render(
+                    request,
+                    "dashboard/forbidden.html",
+                    {"needed_role": Role(needed).label, "your_role": Role(membership.role).label},
+                    status=403,
+                )
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def can(request, role: str) -> bool:
+    """Whether the current member has `role` (for showing or hiding controls; the view checks again)."""
+    membership = getattr(request, "membership", None)
+    return membership is not None and membership.has_role(role)
+
+
+def business_object(request, queryset_or_model, **lookup):
+    """One object of the current business, or 404 (whether it is missing or belongs to another business)."""
+    queryset = getattr(queryset_or_model, "objects", queryset_or_model)
+    return get_object_or_404(queryset.filter(business=request.business), **lookup)
+
+
+def paginate(request, queryset, *, per_page: int = 50):
+    """The requested page of `queryset` (bad or out-of-range page numbers give the nearest page, never an error)."""
+    paginator = Paginator(queryset, per_page)
+    number = request.GET.get("page") or 1
+    try:
+        return paginator.page(number)
+    except PageNotAnInteger:
+        return paginator.page(1)
+    except EmptyPage:
+        return paginator.page(paginator.num_pages)
+
+
+def query_without_page(request) -> str:
+    """The current query string without `page`, for pagination links that keep the filters."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    role: str = Role.MEMBER
+    debug_only: bool = False
+
+
+# The sidebar, in order. Items whose page is not installed, or needs a role the member lacks, are left out.
+NAVIGATION = [
+    NavItem("Overview", "dashboard:overview"),
+    NavItem("Subscribers", "dashboard:subscribers"),
+    NavItem("Inbox", "dashboard:inbox"),
+    NavItem("Campaigns", "dashboard:campaigns"),
+    NavItem("QR codes", "dashboard:qr-codes"),
+    NavItem("Numbers & keywords", "dashboard:numbers"),
+    NavItem("Compliance", "dashboard:compliance"),
+    NavItem("Settings", "dashboard:settings"),
+    NavItem("Phone simulator", "dashboard:simulator", debug_only=True),
+]
+
+
+def navigation(request):
+    """Context processor: the sidebar for the current member, with the current section marked."""
+    from django.conf import settings
+
+    membership = getattr(request, "membership", None)
+    if membership is None:
+        return {}
+    items = []
+    for item in NAVIGATION:
+        if item.debug_only and not settings.DEBUG:
+            continue
+        if not membership.has_role(item.role):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        current = request.path == url or (url != reverse_or_none("dashboard:overview") and request.path.startswith(url))
+        items.append({"label": item.label, "url": url, "current": current})
+    return {
+        "nav_items": items,
+        "home_url": reverse_or_none("dashboard:overview") or "/",
+        "logout_url": reverse_or_none("logout"),
+        "membership": membership,
+        "business": membership.business,
+        "can_admin": membership.has_role(Role.ADMIN),
+        "can_own": membership.has_role(Role.OWNER),
+    }
+
+
+def reverse_or_none(name):
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return None

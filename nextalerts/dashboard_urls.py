@@ -1,0 +1,13 @@
+"""The dashboard's pages, all under the "dashboard" namespace and /app/; each app lists its own."""
+
+from django.urls import include, path
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", include("consent.urls")),  # overview, compliance, phone simulator
+    path("", include("subscribers.dashboard_urls")),  # subscribers, inbox, numbers and keywords
+    path("", include("campaigns.urls")),  # campaigns
+    path("", include("tracking.dashboard_urls")),  # QR codes
+    path("", include("accounts.dashboard_urls")),  # settings: business, team, API tokens
+]

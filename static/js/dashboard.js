@@ -1,0 +1,42 @@
+// NextAlerts dashboard: the few behaviours that need a script. Every page works without it.
+(function () {
+  "use strict";
+
+  // Phone-sized screens: the sidebar opens from the Menu button.
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest("[data-menu-toggle]");
+    if (!toggle) return;
+    var sidebar = document.getElementById(toggle.getAttribute("aria-controls"));
+    var open = sidebar.classList.toggle("open");
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+
+  // <div data-refresh-url="..." data-refresh-seconds="5">: replace the element's content with the HTML fragment
+  // the URL returns, every few seconds, while the element asks for it (data-refresh-url stays set).
+  function refresh(element) {
+    var url = element.getAttribute("data-refresh-url");
+    if (!url) return;
+    var seconds = parseInt(element.getAttribute("data-refresh-seconds") || "5", 10);
+    window.setTimeout(function () {
+      fetch(url, { headers: { "X-Requested-With": "fetch" }, credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) {
+          if (html === null) return;
+          var holder = document.createElement("div");
+          holder.innerHTML = html;
+          var fresh = holder.firstElementChild;
+          if (fresh) {
+            element.replaceWith(fresh);
+            refresh(fresh);
+          }
+        })
+        .catch(function () { refresh(element); });
+    }, seconds * 1000);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-refresh-url]").forEach(refresh);
+  });
+
+  window.NextAlerts = { refresh: refresh };
+})();
