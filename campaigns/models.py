@@ -53,7 +53,8 @@ class Message(models.Model):
         OUTBOUND = "outbound"
 
     class Kind(models.TextChoices):
-        INBOUND = "inbound"
+        INBOUND = "inbound"  # an ordinary text from a consumer: it goes to the inbox
+        INBOUND_COMMAND = "inbound_command"  # STOP, HELP, START or a keyword: handled by consent, not for the inbox
         OPT_IN_REQUEST = "opt_in_request"  # "Reply YES to confirm", after the web form
         OPT_IN_CONFIRMATION = "opt_in_confirmation"
         OPT_OUT_CONFIRMATION = "opt_out_confirmation"
@@ -128,6 +129,7 @@ class Message(models.Model):
             models.Index(fields=["business", "phone_hash", "created_at"]),
             models.Index(fields=["business", "status"]),
             models.Index(fields=["campaign", "status"]),
+            models.Index(fields=["business", "kind", "created_at"]),  # the inbox: a business's ordinary texts
             # The dispatcher's scan: outbound rows still queued.
             models.Index(fields=["send_after"], condition=models.Q(status="queued"), name="message_queued_due"),
         ]

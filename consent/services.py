@@ -160,10 +160,12 @@ def inbound_message_handle(*, message: InboundMessage) -> tuple[str, Business | 
     if inbound.exists():
         # The same text redelivered under a new event id: it was handled the first time.
         return "duplicate-message", business
+    keywords = list(Keyword.objects.filter(number=number, is_active=True))
+    result = classify(message.text, [k.keyword for k in keywords])
     Message.objects.create(
         business=business,
         direction=Message.Direction.INBOUND,
-        kind=Message.Kind.INBOUND,
+        kind=Message.Kind.INBOUND if result.intent == Intent.MESSAGE else Message.Kind.INBOUND_COMMAND,
         sender_number=number,
         phone_number=phone,
         phone_hash=digest,
@@ -171,8 +173,6 @@ def inbound_message_handle(*, message: InboundMessage) -> tuple[str, Business | 
         status=Message.Status.RECEIVED,
         provider_message_id=message.provider_message_id,
     )
-    keywords = list(Keyword.objects.filter(number=number, is_active=True))
-    result = classify(message.text, [k.keyword for k in keywords])
     if result.intent == Intent.MESSAGE:
         return "message", business
 

@@ -449,7 +449,7 @@ def test_messages_show_direction_kind_status_body_and_sender_number(tenant_a, ow
 
     shown = {(m["direction"], m["kind"], m["phone_number"], m["sender_number"]) for m in items}
     assert shown == {
-        ("inbound", "inbound", NEW_YORK, tenant_a.number.phone_number),
+        ("inbound", "inbound_command", NEW_YORK, tenant_a.number.phone_number),
         ("outbound", "opt_in_confirmation", NEW_YORK, tenant_a.number.phone_number),
     }
     inbound = next(m for m in items if m["direction"] == "inbound")

@@ -184,15 +184,16 @@ def test_ordinary_message_is_stored_for_the_inbox_and_changes_nothing(tenant_a, 
 
 
 def test_every_inbound_and_outbound_message_is_stored(tenant_a, fake_telnyx):
+    """Keywords, STOP and HELP are marked as handled commands; only ordinary texts are for the inbox."""
     _text(tenant_a, "JOIN")
     _text(tenant_a, "hello?")
     _text(tenant_a, "STOP")
     history = Message.objects.filter(business=tenant_a.business, phone_number=CONSUMER).order_by("id")
     assert [(m.direction, m.kind, m.status) for m in history] == [
-        ("inbound", "inbound", "received"),
+        ("inbound", "inbound_command", "received"),
         ("outbound", "opt_in_confirmation", "sent"),
         ("inbound", "inbound", "received"),
-        ("inbound", "inbound", "received"),
+        ("inbound", "inbound_command", "received"),
         ("outbound", "opt_out_confirmation", "sent"),
     ]
     assert all(m.provider_message_id for m in history)
