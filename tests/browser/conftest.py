@@ -1,0 +1,156 @@
+"""The dashboard in a real browser: Debian's headless Chromium driven through its chromedriver (Selenium), against
+a live server the test suite starts. Nothing downloads a browser: without Chromium these tests are skipped, except
+under CI, where they must run (`apt-get install chromium chromium-driver`).
+
+Each test saves screenshots of the pages it visits under test-artifacts/screenshots/ (SCREENSHOT_DIR to change it).
+"""
+
+import os
+import re
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import time_machine
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR") or ROOT / "test-artifacts" / "screenshots")
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
+DRIVER_PATHS = ("chromedriver", "/usr/lib/chromium/chromedriver", "/usr/bin/chromedriver")
+
+
+def _find(names):
+    for name in names:
+        found = shutil.which(name) or (name if os.path.isabs(name) and os.access(name, os.X_OK) else None)
+        if found:
+            return found
+    return None
+
+
+def _unavailable(reason):
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run the browser tests: {reason}. Install them with: apt-get install chromium chromium-driver")
+    pytest.skip(f"{reason} (apt-get install chromium chromium-driver)")
+
+
+@pytest.fixture(scope="session")
+def chromium_paths():
+    browser, driver = _find(CHROMIUM_NAMES), _find(DRIVER_PATHS)
+    if not browser or not driver:
+        _unavailable("no Chromium and chromedriver on this machine")
+    return browser, driver
+
+
+class Browser:
+    """A thin layer over the WebDriver that speaks in what a person does: open a page, fill a labelled field,
+    press a button, read the page."""
+
+    def __init__(self, driver, base_url, name):
+        self.driver = driver
+        self.base_url = base_url
+        self.name = name
+        self.shots = 0
+
+    def open(self, path):
+        self.driver.get(self.base_url + path)
+        return self
+
+    @property
+    def path(self):
+        return self.driver.current_url.removeprefix(self.base_url)
+
+    def text(self):
+        return self.driver.find_element(By.TAG_NAME, "body").text
+
+    def title(self):
+        return self.driver.title
+
+    def field(self, label):
+        """The control a <label> with this text is for (what a person, or a screen reader, would find)."""
+        for element in self.driver.find_elements(By.TAG_NAME, "label"):
+            if element.text.strip().lower().startswith(label.lower()):
+                target = element.get_attribute("for")
+                if target:
+                    return self.driver.find_element(By.ID, target)
+                return element.find_element(By.CSS_SELECTOR, "input, select, textarea")
+        raise AssertionError(f"no field labelled {label!r} on {self.path}")
+
+    def fill(self, label, value):
+        control = self.field(label)
+        if control.tag_name == "select":
+            from selenium.webdriver.support.ui import Select
+
+            Select(control).select_by_visible_text(value)
+        else:
+            control.clear()
+            control.send_keys(value)
+        return control
+
+    def check(self, label):
+        control = self.field(label)
+        if not control.is_selected():
+            control.click()
+
+    def press(self, text):
+        """Click the button (or link styled as one) whose text starts with `text`."""
+        for element in self.driver.find_elements(By.CSS_SELECTOR, "button, input[type=submit], a.button"):
+            label = (element.text or element.get_attribute("value") or "").strip()
+            if label.lower().startswith(text.lower()) and element.is_displayed():
+                element.click()
+                return
+        raise AssertionError(f"no button {text!r} on {self.path}")
+
+    def follow(self, text):
+        self.driver.find_element(By.PARTIAL_LINK_TEXT, text).click()
+
+    def wait_for_text(self, text, timeout=10):
+        WebDriverWait(self.driver, timeout).until(
+            expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "body"), text)
+        )
+
+    def screenshot(self, label):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.shots += 1
+        slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+        path = SCREENSHOTS / f"{self.name}-{self.shots:02d}-{slug}.png"
+        self.driver.save_screenshot(str(path))
+        return path
+
+    def forget_session(self):
+        self.driver.delete_all_cookies()
+
+
+@pytest.fixture
+def browser(chromium_paths, live_server, request, settings):
+    binary, driver_path = chromium_paths
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000",
+                     "--disable-gpu", "--lang=en-US"):  # fmt: skip
+        options.add_argument(argument)
+    try:
+        driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
+    except WebDriverException as exc:
+        _unavailable(f"Chromium did not start: {exc.msg}")
+    driver.implicitly_wait(2)
+    name = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")
+    try:
+        yield Browser(driver, live_server.url, name)
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def daytime():
+    """Today at 17:00 UTC (daytime for every US number), the clock running: campaigns send instead of waiting for
+    quiet hours, and cookies the browser keeps stay valid (the date is today's)."""
+    today = datetime.now(UTC).date()
+    with time_machine.travel(datetime(today.year, today.month, today.day, 17, 0, tzinfo=UTC), tick=True):
+        yield
