@@ -36,7 +36,7 @@ def _find(names):
 
 def _unavailable(reason):
     if os.environ.get("CI"):
-        pytest.fail(f"CI must run the browser tests: {reason}. Install them with: apt-get install chromium chromium-driver")
+        pytest.fail(f"CI must run the browser tests: {reason}. Install: apt-get install chromium chromium-driver")
     pytest.skip(f"{reason} (apt-get install chromium chromium-driver)")
 
 
