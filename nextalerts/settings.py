@@ -179,9 +179,11 @@ SMS_BACKENDS = {
     "telnyx": "nextalerts.sms.backends.telnyx.SmsBackend",
 }
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+_DEMO_WEBHOOK_KEY = "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg="  # nextalerts.fakes.signing.TEST_PUBLIC_KEY
 TELNYX_API_KEY = env.str("TELNYX_API_KEY", default="")
-# Base64 ed25519 public key from the Telnyx portal, used to verify webhook signatures.
-TELNYX_PUBLIC_KEY = env.str("TELNYX_PUBLIC_KEY", default="")
+# Base64 ed25519 public key from the Telnyx portal, used to verify webhook signatures. Locally (DEBUG) it defaults to
+# the published demo key the dashboard's phone simulator signs with; production has no default.
+TELNYX_PUBLIC_KEY = env.str("TELNYX_PUBLIC_KEY", default=_DEMO_WEBHOOK_KEY if DEBUG else "")
 # The telnyx SDK reads TELNYX_BASE_URL itself; it is repeated here so that the configuration is visible in one place.
 TELNYX_BASE_URL = env.str("TELNYX_BASE_URL", default="") or None
 TELNYX_TIMEOUT_SECONDS = env.float("TELNYX_TIMEOUT_SECONDS", default=10.0)

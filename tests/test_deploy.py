@@ -174,3 +174,21 @@ def test_production_settings_refuse_an_empty_or_short_phone_hash_key(value):
     result = manage("check", **production_environment(PHONE_HASH_KEY=value))
     assert result.returncode != 0
     assert "PHONE_HASH_KEY" in result.stderr
+
+
+def _setting(name, **environment):
+    code = f"from django.conf import settings; print(settings.{name})"
+    return manage("shell", "--no-imports", "-c", code, **environment)
+
+
+def test_locally_webhooks_verify_with_the_demo_key_the_simulator_signs_with():
+    from nextalerts.fakes.signing import TEST_PUBLIC_KEY
+
+    result = _setting("TELNYX_PUBLIC_KEY", DEBUG="true")
+    assert result.stdout.strip() == TEST_PUBLIC_KEY, result.stderr
+
+
+def test_production_has_no_default_webhook_key():
+    result = _setting("TELNYX_PUBLIC_KEY", **production_environment())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
