@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import ApiToken, Business, Membership, User
+from .models import ApiToken, Business, Invitation, Membership, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -48,6 +48,23 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["token_key", "name", "user", "business", "created", "expiry"]
     list_filter = ["business"]
     fields = ["token_key", "name", "user", "business", "created", "expiry"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Invitations are created by owners in the dashboard; the link's token is stored as a digest only."""
+
+    list_display = ["email", "business", "role", "invited_by", "created_at", "expires_at", "accepted_at"]
+    list_filter = ["business", "role"]
+    search_fields = ["email"]
+    fields = ["email", "business", "role", "invited_by", "created_at", "expires_at", "accepted_at"]
     readonly_fields = fields
 
     def has_add_permission(self, request):

@@ -1,3 +1,16 @@
-"""Dashboard pages (filled in by the dashboard work)."""
+"""Settings pages under /app/settings/: the business profile, the team and invitations, API tokens."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("settings/", views.settings_page, name="settings"),
+    path("settings/team/", views.team, name="team"),
+    path("settings/team/<int:pk>/role/", views.team_role, name="team-role"),
+    path("settings/team/<int:pk>/remove/", views.team_remove, name="team-remove"),
+    path("settings/team/invitations/<int:pk>/cancel/", views.invitation_cancel, name="invitation-cancel"),
+    path("settings/tokens/", views.tokens, name="tokens"),
+    path("settings/tokens/<str:key>/revoke/", views.token_revoke, name="token-revoke"),
+    path("switch-business/", views.switch_business, name="switch-business"),
+]

@@ -1,6 +1,7 @@
 """Accounts: the Business (the tenant), users who log in with their email, their memberships and API tokens."""
 
 import zoneinfo
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -123,3 +124,34 @@ class ApiToken(AbstractAuthToken):
 
     class Meta:
         ordering = ["-created"]
+
+
+class Invitation(models.Model):
+    """An owner's invitation for someone to join a business with a role, accepted through an emailed link.
+
+    Only a SHA-256 digest of the link's token is stored, so a database leak cannot be turned into working links.
+    """
+
+    VALID_FOR = timedelta(days=7)
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["business", "accepted_at"], name="invitation_business_pending")]
+
+    def __str__(self):
+        return f"{self.email} → {self.business} ({self.role})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.expires_at > timezone.now()

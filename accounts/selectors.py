@@ -1,6 +1,11 @@
-"""Reads for accounts: which business a request acts for."""
+"""Reads for accounts: which business a request acts for, the team, invitations and API tokens."""
 
-from .models import Business, Membership
+import hashlib
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .models import ApiToken, Business, Invitation, Membership
 
 
 def membership_for(*, user, business) -> Membership | None:
@@ -21,3 +26,45 @@ def default_business_for(*, user) -> Business | None:
         .first()
     )
     return membership.business if membership else None
+
+
+def memberships_of(*, user) -> list[Membership]:
+    """The businesses a user can switch between (deleted ones excluded), by name."""
+    if user is None or not user.is_authenticated:
+        return []
+    return list(
+        Membership.objects.select_related("business")
+        .filter(user=user)
+        .exclude(business__status=Business.Status.DELETED)
+        .order_by("business__name", "business_id")
+    )
+
+
+def team_members(*, business) -> QuerySet[Membership]:
+    return Membership.objects.filter(business=business).select_related("user").order_by("created_at", "id")
+
+
+def invitations_pending(*, business) -> QuerySet[Invitation]:
+    return (
+        Invitation.objects.filter(business=business, accepted_at__isnull=True, expires_at__gt=timezone.now())
+        .select_related("invited_by")
+        .order_by("-created_at")
+    )
+
+
+def invitation_by_token(*, token: str) -> Invitation | None:
+    """The pending invitation a link's token opens, or None (unknown, used, expired, or the business is gone)."""
+    if not token or len(token) > 200:
+        return None
+    invitation = (
+        Invitation.objects.select_related("business", "invited_by")
+        .filter(token_hash=hashlib.sha256(token.encode()).hexdigest())
+        .first()
+    )
+    if invitation is None or not invitation.is_pending or invitation.business.status == Business.Status.DELETED:
+        return None
+    return invitation
+
+
+def api_tokens_for(*, business) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(business=business).select_related("user").order_by("-created")

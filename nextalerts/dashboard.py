@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 
 from accounts.models import Business, Role
-from accounts.selectors import membership_for
+from accounts.selectors import membership_for, memberships_of
 
 
 def dashboard_view(role: str = Role.MEMBER, *, write_role: str | None = None):
@@ -122,6 +122,8 @@ def navigation(request):
         items.append({"label": item.label, "url": url, "current": current})
     return {
         "nav_items": items,
+        # Called only where the template shows the business switcher (the top bar): one query.
+        "switch_memberships": functools.partial(memberships_of, user=request.user),
         "home_url": reverse_or_none("dashboard:overview") or "/",
         "logout_url": reverse_or_none("logout"),
         "membership": membership,

@@ -122,3 +122,37 @@ def subscriber_update(*, subscriber: Subscriber, **changes) -> Subscriber:
             tags = [Tag.objects.get_or_create(business=subscriber.business, name=n)[0] for n in names]
             subscriber.tags.set(tags)
     return subscriber
+
+
+MIN_RATE, MAX_RATE = 1, 1000
+
+
+def number_update(*, instance: SenderNumber, **changes) -> SenderNumber:
+    """Change a number's Telnyx messaging profile or sending rate. The phone number itself stays: a different number
+    is a new SenderNumber, so the history of who texted which number stays true."""
+    allowed = {"messaging_profile_id", "messages_per_second"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError({field: "This field cannot be changed." for field in sorted(unknown)})
+    if "messages_per_second" in changes:
+        rate = changes["messages_per_second"]
+        if not isinstance(rate, int) or not MIN_RATE <= rate <= MAX_RATE:
+            raise ValidationError(
+                {"messages_per_second": f"Use a rate between {MIN_RATE} and {MAX_RATE} messages per second."}
+            )
+        instance.messages_per_second = rate
+    if "messaging_profile_id" in changes:
+        instance.messaging_profile_id = (changes["messaging_profile_id"] or "").strip()
+    instance.save(update_fields=sorted(changes))
+    return instance
+
+
+def number_delete(*, instance: SenderNumber) -> None:
+    """Remove a number with its keywords and QR codes. Messages and subscribers keep their history; campaigns that
+    were to send from it need another number."""
+    instance.delete()
+
+
+def keyword_delete(*, instance: Keyword) -> None:
+    """Remove a keyword (and the QR codes that texted it); people already subscribed stay subscribed."""
+    instance.delete()

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from accounts.services import api_token_create
+from accounts.services import api_token_create, invitation_create
 from campaigns.models import Message
 from campaigns.services import campaign_create
 from consent.models import ConsentEvent, Suppression
@@ -66,6 +66,9 @@ def data(tenant_a, tenant_b):
         subscriber = Subscriber.objects.get(business=tenant.business, phone_number=CONSUMER)
         subscriber_update(subscriber=subscriber, tags=["VIP"])
         api_token_create(user=tenant.owner.user, business=tenant.business)
+        invitation_create(
+            business=tenant.business, email="new@example.com", role="member", invited_by=tenant.owner.user
+        )
         campaign = campaign_create(
             business=tenant.business, name="Weekly deals", body="2 for 1!", sender_number=tenant.number
         )

@@ -1,0 +1,380 @@
+"""Dashboard pages for subscribers, the inbox, and numbers with their keywords.
+
+There is no page or button that subscribes a number: subscribers come only from the consumer's own text, QR scan or
+confirmed web form.
+"""
+
+import csv
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role
+from campaigns.services import SendRefused, transactional_send
+from nextalerts.dashboard import business_object, dashboard_view, paginate, query_without_page
+
+from . import selectors, services
+from .dashboard_forms import (
+    KeywordForm,
+    NumberCreateForm,
+    NumberEditForm,
+    ReplyForm,
+    SubscriberEditForm,
+    add_service_errors,
+)
+from .models import Keyword, SenderNumber, Subscriber
+
+# --- Subscribers ------------------------------------------------------------------------------------------------------
+
+
+def _filters(request) -> dict:
+    return {
+        "q": selectors.clean_text(request.GET.get("q", "")),
+        "status": selectors.clean_text(request.GET.get("status", ""), limit=20),
+        "tag": selectors.clean_text(request.GET.get("tag", ""), limit=50),
+    }
+
+
+@dashboard_view()
+def subscriber_list(request):
+    filters = _filters(request)
+    page = paginate(request, selectors.subscriber_list(business=request.business, **filters))
+    rows = list(page.object_list)
+    for subscriber in rows:
+        subscriber.display_phone = selectors.phone_display(subscriber.phone_number)
+    return render(
+        request,
+        "dashboard/subscribers/list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "query": query_without_page(request),
+            "filters": filters,
+            "filtered": any(filters.values()),
+            "statuses": Subscriber.Status.choices,
+            "tags": selectors.tag_names(business=request.business),
+            "join_url": settings.PUBLIC_BASE_URL + reverse("join", args=[request.business.slug]),
+            "numbers": request.business.numbers.prefetch_related("keywords").order_by("id")[:3],
+            "export_query": request.GET.urlencode(),
+        },
+    )
+
+
+class _Echo:
+    """A file-like object whose write() hands back the line, so csv.writer can feed a streaming response."""
+
+    def write(self, value):
+        return value
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe_cell(value) -> str:
+    """Spreadsheets run a cell that starts with = + - @ as a formula: a name typed as "=HYPERLINK(...)" must stay
+    text."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _iso(value) -> str:
+    return value.isoformat() if value else ""
+
+
+@dashboard_view()
+def subscriber_export(request):
+    queryset = selectors.subscriber_list(business=request.business, **_filters(request))
+    writer = csv.writer(_Echo())
+    header = ["Phone", "Name", "Email", "Status", "Tags", "Opt-in method", "Opted in at", "Opted out at"]
+
+    def rows():
+        yield writer.writerow(header)
+        for s in queryset.iterator(chunk_size=2000):
+            yield writer.writerow(
+                [
+                    # E.164 (a + and digits only, checked on the way in): a number, never a formula, and kept
+                    # as-is so the file can be matched against other systems.
+                    s.phone_number,
+                    _safe_cell(s.name),
+                    _safe_cell(s.email),
+                    s.status,
+                    _safe_cell(", ".join(tag.name for tag in s.tags.all())),
+                    s.opt_in_method,
+                    _iso(s.opted_in_at),
+                    _iso(s.opted_out_at),
+                ]
+            )
+
+    stamp = timezone.now().strftime("%Y-%m-%d")
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="subscribers-{request.business.slug}-{stamp}.csv"'
+    return response
+
+
+@dashboard_view(write_role=Role.ADMIN)
+def subscriber_detail(request, pk):
+    subscriber = business_object(request, Subscriber.objects.select_related("number", "qr_code"), pk=pk)
+    can_edit = request.membership.has_role(Role.ADMIN)
+    if request.method == "POST":
+        form = SubscriberEditForm(request.POST)
+        if form.is_valid():
+            try:
+                services.subscriber_update(subscriber=subscriber, **form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, "Saved.")
+                return redirect("dashboard:subscriber", pk=subscriber.pk)
+    else:
+        form = SubscriberEditForm(
+            initial={
+                "name": subscriber.name,
+                "email": subscriber.email,
+                "notes": subscriber.notes,
+                "tags": ", ".join(tag.name for tag in subscriber.tags.all()),
+            }
+        )
+    info = selectors.subscriber_page(subscriber=subscriber)
+    history = paginate(request, selectors.subscriber_messages(subscriber=subscriber))
+    return render(
+        request,
+        "dashboard/subscribers/detail.html",
+        {
+            "subscriber": subscriber,
+            "display_phone": selectors.phone_display(subscriber.phone_number),
+            "info": info,
+            "history": history,
+            "query": query_without_page(request),
+            "form": form,
+            "can_edit": can_edit,
+            "subscriber_tags": [tag.name for tag in subscriber.tags.all()],
+        },
+    )
+
+
+# --- Inbox ------------------------------------------------------------------------------------------------------------
+
+
+def _inbox(request, *, page_number=None, reply_form=None, status=200):
+    if page_number is not None:
+        request.GET = request.GET.copy()
+        request.GET["page"] = str(page_number)
+    page = paginate(request, selectors.inbox_messages(business=request.business))
+    conversations = selectors.inbox_conversations(business=request.business, messages=list(page.object_list))
+    failed_phone = reply_form.data.get("phone") if reply_form is not None else None
+    shown = any(c.phone == failed_phone for c in conversations)
+    return render(
+        request,
+        "dashboard/inbox/inbox.html",
+        {
+            "page": page,
+            "conversations": conversations,
+            "query": query_without_page(request),
+            "reply_form": reply_form,
+            "failed_phone": failed_phone,
+            # A reply to a number not on this page still needs its reason shown somewhere.
+            "orphan_form": reply_form if reply_form is not None and not shown else None,
+        },
+        status=status,
+    )
+
+
+@dashboard_view()
+def inbox(request):
+    return _inbox(request)
+
+
+@dashboard_view(Role.ADMIN)
+def inbox_reply(request):
+    if request.method != "POST":
+        return redirect("dashboard:inbox")
+    form = ReplyForm(request.POST)
+    page_number = None
+    if form.is_valid():
+        page_number = form.cleaned_data.get("page")
+        number = None
+        if form.cleaned_data.get("number"):
+            number = SenderNumber.objects.filter(business=request.business, pk=form.cleaned_data["number"]).first()
+        try:
+            transactional_send(
+                business=request.business, to=form.cleaned_data["phone"], body=form.cleaned_data["body"], number=number
+            )
+        except SendRefused as exc:
+            form.add_error(None, f"Not sent: {exc}")
+        except ValidationError as exc:
+            add_service_errors(form, _reply_errors(exc))
+        else:
+            messages.success(
+                request, f"Your reply to {selectors.phone_display(form.cleaned_data['phone'])} is on its way."
+            )
+            url = reverse("dashboard:inbox")
+            return redirect(f"{url}?page={page_number}" if page_number and page_number > 1 else url)
+    return _inbox(request, page_number=page_number if page_number and page_number > 0 else None, reply_form=form)
+
+
+def _reply_errors(exc: ValidationError) -> ValidationError:
+    """transactional_send names its fields as the API does ("to"); the reply box calls it "phone"."""
+    if hasattr(exc, "error_dict"):
+        renamed = {("phone" if name == "to" else name): errors for name, errors in exc.message_dict.items()}
+        return ValidationError(renamed)
+    return exc
+
+
+# --- Numbers and keywords ---------------------------------------------------------------------------------------------
+
+
+@dashboard_view()
+def number_list(request):
+    return render(
+        request,
+        "dashboard/numbers/list.html",
+        {
+            "numbers": selectors.numbers_with_keywords(business=request.business),
+            **selectors.business_texts(business=request.business),
+        },
+    )
+
+
+@dashboard_view(Role.ADMIN)
+def number_create(request):
+    form = NumberCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            number = services.number_create(business=request.business, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{number.phone_number} added. Now add a keyword people can text to it.")
+            return redirect("dashboard:numbers")
+    return render(request, "dashboard/numbers/number_form.html", {"form": form, "number": None})
+
+
+@dashboard_view(Role.ADMIN)
+def number_edit(request, pk):
+    number = business_object(request, SenderNumber, pk=pk)
+    form = NumberEditForm(
+        request.POST or None,
+        initial={
+            "messaging_profile_id": number.messaging_profile_id,
+            "messages_per_second": number.messages_per_second,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.number_update(instance=number, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{number.phone_number} saved.")
+            return redirect("dashboard:numbers")
+    return render(request, "dashboard/numbers/number_form.html", {"form": form, "number": number})
+
+
+@dashboard_view(Role.ADMIN)
+def number_delete(request, pk):
+    number = business_object(request, SenderNumber, pk=pk)
+    if request.method == "POST":
+        label = number.phone_number
+        services.number_delete(instance=number)
+        messages.success(request, f"{label} removed.")
+        return redirect("dashboard:numbers")
+    keywords = list(number.keywords.values_list("keyword", flat=True))
+    return render(
+        request,
+        "dashboard/numbers/confirm_delete.html",
+        {
+            "title": f"Remove {number.phone_number}?",
+            "consequences": [
+                f"Its keywords ({', '.join(keywords) if keywords else 'none'}) stop working, and so do the QR codes "
+                f"printed for them ({number.qr_codes.count()}).",
+                "Texts sent to this number no longer reach NextAlerts, and campaigns cannot send from it.",
+                "Subscribers who joined through it stay subscribed, and their history stays.",
+            ],
+        },
+    )
+
+
+def _keyword_page(request, form, keyword):
+    return render(
+        request,
+        "dashboard/numbers/keyword_form.html",
+        {
+            "form": form,
+            "keyword": keyword,
+            "requirements_json": json.dumps(selectors.confirmation_requirements(business=request.business)),
+            **selectors.business_texts(business=request.business),
+        },
+    )
+
+
+@dashboard_view(Role.ADMIN)
+def keyword_create(request):
+    initial = {"is_active": True}
+    wanted = request.GET.get("number", "")
+    if wanted.isascii() and wanted.isdigit() and len(wanted) < 12:
+        initial["number"] = SenderNumber.objects.filter(business=request.business, pk=int(wanted)).first()
+    form = KeywordForm(request.POST or None, business=request.business, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            keyword = services.keyword_create(business=request.business, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Keyword {keyword.keyword} added.")
+            return redirect("dashboard:numbers")
+    if not form.fields["number"].queryset.exists():
+        messages.info(request, "Add a number first: keywords are texted to one of your numbers.")
+        return redirect("dashboard:number-create")
+    return _keyword_page(request, form, None)
+
+
+@dashboard_view(Role.ADMIN)
+def keyword_edit(request, pk):
+    keyword = business_object(request, Keyword.objects.select_related("number"), pk=pk)
+    form = KeywordForm(
+        request.POST or None,
+        business=request.business,
+        initial={
+            "number": keyword.number,
+            "keyword": keyword.keyword,
+            "confirmation_text": keyword.confirmation_text,
+            "is_active": keyword.is_active,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.keyword_update(instance=keyword, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Keyword {keyword.keyword} saved.")
+            return redirect("dashboard:numbers")
+    return _keyword_page(request, form, keyword)
+
+
+@dashboard_view(Role.ADMIN)
+def keyword_delete(request, pk):
+    keyword = business_object(request, Keyword.objects.select_related("number"), pk=pk)
+    if request.method == "POST":
+        label = keyword.keyword
+        services.keyword_delete(instance=keyword)
+        messages.success(request, f"Keyword {label} removed.")
+        return redirect("dashboard:numbers")
+    return render(
+        request,
+        "dashboard/numbers/confirm_delete.html",
+        {
+            "title": f"Remove the keyword {keyword.keyword}?",
+            "consequences": [
+                f"Texting {keyword.keyword} to {keyword.number.phone_number} no longer subscribes anyone.",
+                f"QR codes made for this keyword ({keyword.qr_codes.count()}) are removed too.",
+                "People who already joined with it stay subscribed.",
+            ],
+        },
+    )
