@@ -323,6 +323,34 @@ def transactional_send(*, business: Business, to: str, body: str, number: Sender
     )
 
 
+def conversation_reply(*, business: Business, to: str, body: str) -> Message:
+    """A reply to a consumer who texted this business (the inbox), from the number they texted last.
+
+    They started the conversation, so they need not be a subscriber; a number that opted out (or is on the
+    do-not-text list) is still refused, like every other send.
+    """
+    try:
+        phone = to_e164(to)
+    except InvalidPhoneNumber as exc:
+        raise ValidationError({"to": str(exc)}) from exc
+    if not body or not body.strip():
+        raise ValidationError({"body": "The message text is empty."})
+    last_text = (
+        Message.objects.filter(business=business, direction=Message.Direction.INBOUND, phone_hash=phone_hash(phone))
+        .select_related("sender_number")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if last_text is None or last_text.sender_number is None:
+        raise SendRefused(f"{phone} has not texted {business.name}: only people who texted you can get a reply.")
+    decision = can_send(business, phone, SendKind.CONVERSATION)
+    if not decision:
+        raise SendRefused(f"{phone} cannot be texted: {decision.reason}.")
+    return message_queue(
+        business=business, sender_number=last_text.sender_number, phone=phone, kind=Message.Kind.CONVERSATION, body=body
+    )
+
+
 # --- Campaigns --------------------------------------------------------------------------------------------------------
 
 

@@ -69,7 +69,11 @@ class ConsentEvent(models.Model):
                 name="consent_event_unique_per_message",
             ),
         ]
-        indexes = [models.Index(fields=["business", "phone_hash", "occurred_at"])]
+        indexes = [
+            models.Index(fields=["business", "phone_hash", "occurred_at"]),
+            # The overview's opt-ins and opt-outs per day, and a campaign's opt-outs: one business's events by time.
+            models.Index(fields=["business", "occurred_at"], name="consent_event_business_time"),
+        ]
 
     def __str__(self):
         return f"{self.kind} via {self.method} ({self.business_id}#{self.sequence})"
@@ -122,6 +126,8 @@ class Suppression(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["business", "phone_hash"], name="suppression_unique_per_business"),
         ]
+        # The do-not-text list, newest first.
+        indexes = [models.Index(fields=["business", "created_at", "id"], name="suppression_business_created")]
 
     def __str__(self):
         return f"{self.phone_number or self.phone_hash[:12]} ({self.reason})"

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from campaigns.services import SendRefused, transactional_send
+from campaigns.services import SendRefused, conversation_reply
 from nextalerts.dashboard import business_object, dashboard_view, paginate, query_without_page
 
 from . import selectors, services
@@ -198,13 +198,8 @@ def inbox_reply(request):
     page_number = None
     if form.is_valid():
         page_number = form.cleaned_data.get("page")
-        number = None
-        if form.cleaned_data.get("number"):
-            number = SenderNumber.objects.filter(business=request.business, pk=form.cleaned_data["number"]).first()
         try:
-            transactional_send(
-                business=request.business, to=form.cleaned_data["phone"], body=form.cleaned_data["body"], number=number
-            )
+            conversation_reply(business=request.business, to=form.cleaned_data["phone"], body=form.cleaned_data["body"])
         except SendRefused as exc:
             form.add_error(None, f"Not sent: {exc}")
         except ValidationError as exc:
@@ -219,7 +214,7 @@ def inbox_reply(request):
 
 
 def _reply_errors(exc: ValidationError) -> ValidationError:
-    """transactional_send names its fields as the API does ("to"); the reply box calls it "phone"."""
+    """conversation_reply names its fields as the API does ("to"); the reply box calls it "phone"."""
     if hasattr(exc, "error_dict"):
         renamed = {("phone" if name == "to" else name): errors for name, errors in exc.message_dict.items()}
         return ValidationError(renamed)

@@ -203,7 +203,7 @@ def inbox_conversations(*, business, messages) -> list[Conversation]:
             "id", "phone_number", "status", "name"
         )
     }
-    decisions = can_send_many(business, phones, SendKind.TRANSACTIONAL) if phones else {}
+    decisions = can_send_many(business, phones, SendKind.CONVERSATION) if phones else {}
     conversations = []
     for phone, texts in grouped.items():
         decision = decisions.get(phone)

@@ -20,7 +20,7 @@ def say(tenant, phone, text):
 
 def outbound(tenant, phone):
     return Message.objects.filter(
-        business=tenant.business, phone_number=phone, direction="outbound", kind=Message.Kind.TRANSACTIONAL
+        business=tenant.business, phone_number=phone, direction="outbound", kind=Message.Kind.CONVERSATION
     )
 
 
@@ -95,13 +95,24 @@ def test_reply_to_a_suppressed_number_shows_why_and_sends_nothing(client, tenant
     assert not outbound(tenant_a, "+12025550143").exists()
 
 
-def test_reply_to_someone_who_never_opted_in_is_refused(client, tenant_a):
-    say(tenant_a, "+12025550143", "hi there")
+def test_a_reply_reaches_someone_who_texted_without_joining(client, tenant_a, django_capture_on_commit_callbacks):
+    """They started the conversation: a reply needs no subscription, only a number that has not opted out."""
+    say(tenant_a, "+12025550143", "hi there, are you open sunday?")
+    locmem.outbox.clear()
     client.force_login(tenant_a.admin.user)
-    response = client.post(REPLY, {"phone": "+12025550143", "body": "Hello"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(REPLY, {"phone": "+12025550143", "body": "Yes, 11 to 9"})
+    assert response.status_code == 302
+    assert [(sms.to_number, sms.text) for sms in locmem.outbox] == [("+12025550143", "Yes, 11 to 9")]
+    assert outbound(tenant_a, "+12025550143").get().sender_number == tenant_a.number
+
+
+def test_no_reply_to_a_number_that_never_texted(client, tenant_a):
+    client.force_login(tenant_a.admin.user)
+    response = client.post(REPLY, {"phone": "+12025550199", "body": "Hello"})
     assert response.status_code == 200
-    assert "not subscribed" in response.content.decode()
-    assert not outbound(tenant_a, "+12025550143").exists()
+    assert "only people who texted you can get a reply" in response.content.decode()
+    assert not Message.objects.filter(direction="outbound").exists()
 
 
 def test_member_cannot_reply(client, tenant_a):
@@ -125,8 +136,8 @@ def test_reply_cannot_reach_another_business_subscriber(client, tenant_a, tenant
     say(tenant_b, "+12025550143", "JOIN")
     client.force_login(tenant_a.admin.user)
     response = client.post(REPLY, {"phone": "+12025550143", "body": "Hi"})
-    assert response.status_code == 200 and "not subscribed" in response.content.decode()
-    assert not Message.objects.filter(kind=Message.Kind.TRANSACTIONAL).exists()
+    assert response.status_code == 200 and "only people who texted you" in response.content.decode()
+    assert not Message.objects.filter(business=tenant_a.business, direction="outbound").exists()
 
 
 @pytest.mark.parametrize(
