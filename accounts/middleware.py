@@ -1,5 +1,9 @@
 """Sets request.business for dashboard sessions; API token authentication sets it for tokens."""
 
+import zoneinfo
+
+from django.utils import timezone
+
 from .models import Business, Membership
 from .selectors import default_business_for
 
@@ -12,6 +16,11 @@ class BusinessMiddleware:
 
     def __call__(self, request):
         request.business = self._business(request)
+        # Dashboard pages show times in the business's own time zone.
+        if request.business is not None:
+            timezone.activate(zoneinfo.ZoneInfo(request.business.time_zone))
+        else:
+            timezone.deactivate()
         return self.get_response(request)
 
     @staticmethod

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
@@ -111,9 +111,16 @@ class Browser:
         self.driver.find_element(By.PARTIAL_LINK_TEXT, text).click()
 
     def wait_for_text(self, text, timeout=10):
-        WebDriverWait(self.driver, timeout).until(
-            expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "body"), text)
-        )
+        try:
+            WebDriverWait(self.driver, timeout).until(
+                expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "body"), text)
+            )
+        except TimeoutException:
+            shot = self.screenshot(f"missing {text}")
+            raise AssertionError(
+                f"{text!r} did not appear on {self.path} within {timeout}s (screenshot {shot}); the page says:\n"
+                + self.text()[:3000]
+            ) from None
 
     def screenshot(self, label):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
