@@ -665,7 +665,8 @@ MAX_BODY = 1600  # Telnyx's limit for one message, in characters
 
 def _clean_campaign(*, business, fields):
     if "body" in fields:
-        body = (fields["body"] or "").strip()
+        # A browser's CR LF line breaks would bill an extra character per line: a text has plain LF ones.
+        body = (fields["body"] or "").replace("\r\n", "\n").replace("\r", "\n").strip()
         if not body:
             raise ValidationError({"body": "Write the message text."})
         if len(body) > MAX_BODY:

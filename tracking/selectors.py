@@ -115,3 +115,28 @@ def qr_code_svg(*, qr_code: QRCode, size: int | None = DEFAULT_SIZE, title: str 
     else:
         symbol.save(out, kind="svg", scale=size / symbol.symbol_size(border=QUIET_ZONE)[0], **options)
     return out.getvalue()
+
+
+def qr_codes_for_list(*, business: Business):
+    """A business's codes, newest first, with the number and keyword each row names."""
+    return QRCode.objects.filter(business=business).select_related("number", "keyword").order_by("-id")
+
+
+@dataclass(frozen=True)
+class PlatformScans:
+    device_type: str
+    os: str
+    scans: int
+
+
+def qr_code_scans_by_platform(*, qr_code: QRCode) -> list[PlatformScans]:
+    """People's scans of a code by device type and operating system, most first (crawlers left out, as in
+    qr_code_stats); one grouped query on the (qr_code, scanned_at) index."""
+    rows = (
+        Scan.objects.filter(qr_code=qr_code)
+        .exclude(device_type=Scan.Device.BOT)
+        .values("device_type", "os")
+        .annotate(n=Count("id"))
+        .order_by("-n", "device_type", "os")
+    )
+    return [PlatformScans(row["device_type"], row["os"], row["n"]) for row in rows]

@@ -96,6 +96,15 @@ def audience(daytime, tenant_a, fake_telnyx):
 # --- creating and measuring drafts ----------------------------------------------------------------------------------
 
 
+def test_windows_line_breaks_are_stored_as_plain_ones_so_they_are_not_billed_twice(tenant_a, owner):
+    body = "Pizza night\r\n2 for 1\rtonight"
+    response = owner.post(CAMPAIGNS, {"name": "Lines", "body": body, "number": tenant_a.number.pk}, format="json")
+
+    assert response.status_code == 201, response.content
+    assert Campaign.objects.get().body == "Pizza night\n2 for 1\ntonight"
+    assert response.json()["measurement"]["units"] == len("Pizza night\n2 for 1\ntonight")
+
+
 def test_a_created_campaign_is_a_draft_measured_for_billing(tenant_a, owner):
     response = owner.post(
         CAMPAIGNS, {"name": "Pizza night", "body": "2 for 1 tonight only!", "number": tenant_a.number.pk}, format="json"

@@ -46,10 +46,10 @@ class Command(BaseCommand):
                     "Demo business ready:",
                     f"  business  {business.name}",
                     f"  number    {number.phone_number}  (keyword {DEMO_KEYWORD})",
-                    f"  owner     {DEMO_EMAIL} / {DEMO_PASSWORD}  (POST /api/v1/auth/login/ for a token)",
+                    f"  owner     {DEMO_EMAIL} / {DEMO_PASSWORD}  (dashboard: http://127.0.0.1:8000/login/)",
                     f"  admin     {ADMIN_EMAIL} / {ADMIN_PASSWORD}  (http://127.0.0.1:8000/admin/)",
-                    "  try       python manage.py simulate_inbound "
-                    f"--from +12025550143 --to {number.phone_number} {DEMO_KEYWORD}",
+                    "  try       the dashboard's Phone simulator (http://127.0.0.1:8000/app/simulator/): text "
+                    f"{DEMO_KEYWORD}, HELP or STOP to {number.phone_number}",
                 ]
             )
         )
