@@ -116,13 +116,47 @@ class Browser:
                 expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "body"), text)
             )
         except TimeoutException:
-            shot = self.screenshot(f"missing {text}")
+            shot = self._save(f"missing {text}")
             raise AssertionError(
                 f"{text!r} did not appear on {self.path} within {timeout}s (screenshot {shot}); the page says:\n"
                 + self.text()[:3000]
             ) from None
 
-    def screenshot(self, label):
+    # What a screen-reader or keyboard user needs from every page: a language, one main heading, a name for every
+    # control, link and image. Run on each page a test takes a screenshot of.
+    A11Y_PROBLEMS = """
+        const problems = [];
+        const visible = (el) => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
+        const named = (el) => (el.getAttribute('aria-label') || '').trim() || el.getAttribute('aria-labelledby')
+            || (el.labels && el.labels.length) || (el.title || '').trim();
+        if (!document.documentElement.lang) problems.push('no lang on <html>');
+        const h1s = document.querySelectorAll('h1').length;
+        if (h1s !== 1) problems.push(h1s + ' <h1> headings');
+        document.querySelectorAll('input, select, textarea').forEach((el) => {
+            if (['hidden', 'submit', 'button', 'reset'].includes(el.type) || !visible(el)) return;
+            if (!named(el)) problems.push('no label: ' + el.outerHTML.slice(0, 120));
+        });
+        document.querySelectorAll('a[href], button').forEach((el) => {
+            if (!visible(el)) return;
+            if (!(el.textContent || '').trim() && !named(el)) problems.push('no text: ' + el.outerHTML.slice(0, 120));
+        });
+        document.querySelectorAll('img').forEach((el) => {
+            if (!el.hasAttribute('alt')) problems.push('no alt: ' + el.outerHTML.slice(0, 120));
+        });
+        return problems;
+    """
+
+    def accessibility_problems(self):
+        return self.driver.execute_script(self.A11Y_PROBLEMS)
+
+    def screenshot(self, label, *, check=True):
+        """Save a screenshot of the page and, unless told not to, check its basic accessibility."""
+        if check:
+            problems = self.accessibility_problems()
+            assert not problems, f"{self.path}: {problems}"
+        return self._save(label)
+
+    def _save(self, label):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         self.shots += 1
         slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
