@@ -1,5 +1,8 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from consent import replies
 
 from .models import ApiToken, Business, Invitation, Membership, User
 
@@ -26,8 +29,30 @@ class UserAdmin(BaseUserAdmin):
     readonly_fields = ["confirmed_age_at", "accepted_terms_at", "last_login", "date_joined"]
 
 
+class BusinessAdminForm(forms.ModelForm):
+    """The HELP reply keeps the disclosures carriers require, whoever edits it."""
+
+    class Meta:
+        model = Business
+        fields = [
+            "name", "slug", "status", "address", "phone", "support_contact", "help_text", "time_zone",
+            "marketing_messages_per_day",
+        ]  # fmt: skip
+
+    def clean(self):
+        cleaned = super().clean()
+        text = (cleaned.get("help_text") or "").strip()
+        if text:
+            candidate = Business(**{k: v for k, v in cleaned.items() if k in {"name", "phone", "support_contact"}})
+            problems = replies.help_text_problems(text, business=candidate)
+            if problems:
+                self.add_error("help_text", "The HELP reply must " + "; ".join(problems) + ".")
+        return cleaned
+
+
 @admin.register(Business)
 class BusinessAdmin(admin.ModelAdmin):
+    form = BusinessAdminForm
     list_display = ["name", "slug", "status", "time_zone", "created_at"]
     list_filter = ["status"]
     search_fields = ["name", "slug"]

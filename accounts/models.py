@@ -74,6 +74,10 @@ class Business(models.Model):
     support_contact = models.CharField(
         max_length=255, blank=True, help_text="Shown in HELP replies: an email address, phone number or web address."
     )
+    help_text = models.TextField(
+        blank=True,
+        help_text="A custom reply to HELP; empty means the standard one, made from the name and contact.",
+    )
     time_zone = models.CharField(max_length=64, default="America/New_York", validators=[validate_time_zone])
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     # Frequency cap: marketing messages one subscriber may get from this business in 24 hours.

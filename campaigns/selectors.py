@@ -4,7 +4,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, OuterRef, Q, Sum, Value
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from consent.models import ConsentEvent, Suppression
@@ -102,22 +103,7 @@ def campaign_summaries(*, campaigns: Iterable[Campaign]) -> dict[int, CampaignSu
         .order_by()
         .values_list("campaign_id", "n")
     )
-    launched_at = OuterRef("campaign__launched_at")
-    opted_out = ConsentEvent.objects.filter(
-        business_id=OuterRef("business_id"),
-        phone_hash=OuterRef("phone_hash"),
-        kind=ConsentEvent.Kind.OPT_OUT,
-        occurred_at__gte=launched_at,
-        occurred_at__lt=ExpressionWrapper(launched_at + Value(OPT_OUT_ATTRIBUTION), output_field=DateTimeField()),
-    )
-    opt_outs = dict(
-        Message.objects.filter(campaign_id__in=ids, campaign__launched_at__isnull=False)
-        .filter(Exists(opted_out))
-        .values("campaign_id")
-        .annotate(n=Count("phone_hash", distinct=True))
-        .order_by()
-        .values_list("campaign_id", "n")
-    )
+    opt_outs = campaign_opt_outs(campaigns=campaigns)
     empty = {"recipients": 0, "sent": 0, "delivered": 0, "failed": 0}
     summaries = {}
     for campaign_id in ids:
@@ -130,6 +116,36 @@ def campaign_summaries(*, campaigns: Iterable[Campaign]) -> dict[int, CampaignSu
             opt_outs=opt_outs.get(campaign_id, 0),
         )
     return summaries
+
+
+def campaign_opt_outs(*, campaigns: Iterable[Campaign]) -> dict[int, int]:
+    """Recipients of each launched campaign who opted out within OPT_OUT_ATTRIBUTION of its launch, in one query.
+
+    It starts from the opt-out events (few) and looks each one up among the campaigns' messages by the
+    (business, phone_hash) index: starting from the messages (100,000 for a big campaign) took seconds.
+    """
+    launched = [c for c in campaigns if c.launched_at is not None]
+    if not launched:
+        return {}
+    business_ids = sorted({c.business_id for c in launched})
+    adapt = connection.ops.adapt_datetimefield_value
+    windows, params = [], []
+    for c in launched:
+        windows.append("(m.campaign_id = %s AND e.occurred_at >= %s AND e.occurred_at < %s)")
+        params += [c.pk, adapt(c.launched_at), adapt(c.launched_at + OPT_OUT_ATTRIBUTION)]
+    first = adapt(min(c.launched_at for c in launched))
+    last = adapt(max(c.launched_at for c in launched) + OPT_OUT_ATTRIBUTION)
+    event, message = ConsentEvent._meta.db_table, Message._meta.db_table
+    sql = (
+        f"SELECT m.campaign_id, COUNT(DISTINCT e.phone_hash) FROM {event} e "
+        f"JOIN {message} m ON m.business_id = e.business_id AND m.phone_hash = e.phone_hash "
+        f"WHERE e.business_id IN ({', '.join(['%s'] * len(business_ids))}) AND e.kind = %s "
+        f"AND e.occurred_at >= %s AND e.occurred_at < %s AND ({' OR '.join(windows)}) "
+        "GROUP BY m.campaign_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*business_ids, ConsentEvent.Kind.OPT_OUT, first, last, *params])
+        return dict(cursor.fetchall())
 
 
 def campaign_stats(*, campaign: Campaign, now=None) -> dict:
@@ -147,20 +163,7 @@ def campaign_stats(*, campaign: Campaign, now=None) -> dict:
         cancelled=Count("id", filter=Q(status=Status.CANCELLED)),
         cost=Sum("cost"),
     )
-    opt_outs = 0
-    if campaign.launched_at:
-        opt_outs = (
-            ConsentEvent.objects.filter(
-                business_id=campaign.business_id,
-                kind=ConsentEvent.Kind.OPT_OUT,
-                occurred_at__gte=campaign.launched_at,
-                occurred_at__lt=campaign.launched_at + OPT_OUT_ATTRIBUTION,
-                phone_hash__in=rows.values("phone_hash"),
-            )
-            .values("phone_hash")
-            .distinct()
-            .count()
-        )
+    opt_outs = campaign_opt_outs(campaigns=[campaign]).get(campaign.pk, 0)
     measurement = campaign_measurement(campaign=campaign)
     clicks = Click.objects.filter(campaign=campaign, is_preview=False).aggregate(
         clicks=Count("id"), unique_clickers=Count("message", distinct=True)

@@ -6,16 +6,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.core.cache import cache
-from django.db.models import Count, DateTimeField, ExpressionWrapper, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import Count
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import Business
-from campaigns.models import Campaign, Message
-from campaigns.selectors import OPT_OUT_ATTRIBUTION
+from campaigns.models import Campaign
+from campaigns.selectors import CampaignSummary, campaign_summaries
 from nextalerts.phones import phone_hash
 from subscribers.models import Subscriber
-from tracking.models import Click
 
 from .models import ConsentEvent, Suppression
 
@@ -99,79 +98,16 @@ def consent_activity(*, business: Business, days: int = 30, now: datetime | None
 
 
 @dataclass(frozen=True)
-class CampaignSummary:
+class RecentCampaign:
     campaign: Campaign
-    sent: int
-    delivered: int
-    unique_clickers: int
-    opt_outs: int
-
-    @property
-    def delivery_rate(self) -> float | None:
-        return self.delivered / self.sent if self.sent else None
-
-    @property
-    def click_through_rate(self) -> float | None:
-        return self.unique_clickers / self.sent if self.sent else None
+    summary: CampaignSummary
 
 
-def campaigns_recent_summary(*, business: Business, limit: int = 5) -> list[CampaignSummary]:
-    """The latest campaigns with the figures of campaigns.selectors.campaign_stats, in three queries whatever the
-    number of campaigns or messages."""
-    Status = Message.Status
-    sent_to = Message.objects.filter(campaign=OuterRef(OuterRef("pk"))).values("phone_hash")
-    opt_outs = (
-        ConsentEvent.objects.filter(
-            business=OuterRef("business"),
-            kind=ConsentEvent.Kind.OPT_OUT,
-            occurred_at__gte=OuterRef("launched_at"),
-            occurred_at__lt=ExpressionWrapper(
-                OuterRef("launched_at") + Value(OPT_OUT_ATTRIBUTION), output_field=DateTimeField()
-            ),
-            phone_hash__in=sent_to,
-        )
-        .order_by()
-        .values("business")
-        .annotate(n=Count("phone_hash", distinct=True))
-        .values("n")
-    )
-    campaigns = list(
-        Campaign.objects.filter(business=business)
-        .order_by("-id")
-        .annotate(recent_opt_outs=Coalesce(Subquery(opt_outs, output_field=IntegerField()), 0))[:limit]
-    )
-    ids = [c.pk for c in campaigns]
-    counts = {
-        row["campaign_id"]: row
-        for row in Message.objects.filter(campaign_id__in=ids)
-        .order_by()
-        .values("campaign_id")
-        .annotate(
-            sent=Count("id", filter=Q(status__in=[Status.SENT, Status.DELIVERED, Status.DELIVERY_UNCONFIRMED])),
-            delivered=Count("id", filter=Q(status=Status.DELIVERED)),
-        )
-    }
-    clickers = (
-        dict(
-            Click.objects.filter(campaign_id__in=ids, is_preview=False)
-            .order_by()
-            .values("campaign_id")
-            .annotate(n=Count("message", distinct=True))
-            .values_list("campaign_id", "n")
-        )
-        if ids
-        else {}
-    )
-    return [
-        CampaignSummary(
-            campaign=c,
-            sent=counts.get(c.pk, {}).get("sent", 0),
-            delivered=counts.get(c.pk, {}).get("delivered", 0),
-            unique_clickers=clickers.get(c.pk, 0),
-            opt_outs=c.recent_opt_outs if c.launched_at else 0,
-        )
-        for c in campaigns
-    ]
+def campaigns_recent_summary(*, business: Business, limit: int = 5) -> list[RecentCampaign]:
+    """The latest campaigns with the campaigns list's figures (campaigns.selectors.campaign_summaries)."""
+    campaigns = list(Campaign.objects.filter(business=business).order_by("-id")[:limit])
+    summaries = campaign_summaries(campaigns=campaigns)
+    return [RecentCampaign(campaign, summaries[campaign.pk]) for campaign in campaigns]
 
 
 def subscribers_count(*, business: Business) -> int:

@@ -7,6 +7,7 @@ committed before the webhook is answered; replies are queued to send only after 
 import logging
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -113,6 +114,25 @@ def suppression_remove_manual(*, suppression: Suppression, user) -> None:
     with transaction.atomic():
         lock_phone(business_id=suppression.business_id, phone_hash=suppression.phone_hash)
         suppression.delete()
+
+
+def business_help_text_set(*, business: Business, text: str) -> Business:
+    """Set the business's own reply to HELP; a blank text goes back to the standard reply.
+
+    A text identical to the standard reply is stored as blank, so it keeps following the name and contact in Settings.
+    """
+    text = (text or "").strip()
+    if text == replies.standard_help_reply(business):
+        text = ""
+    if text:
+        problems = replies.help_text_problems(text, business=business)
+        if problems:
+            raise ValidationError(
+                {"help_text": "The HELP reply must " + "; ".join(problems) + ". Or use the standard reply."}
+            )
+    business.help_text = text
+    business.save(update_fields=["help_text"])
+    return business
 
 
 def suppression_from_carrier(*, business: Business, phone: str, provider_message_id: str, detail: str) -> None:

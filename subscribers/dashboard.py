@@ -6,6 +6,7 @@ confirmed web form.
 
 import csv
 import json
+import re
 
 from django.conf import settings
 from django.contrib import messages
@@ -17,10 +18,13 @@ from django.utils import timezone
 
 from accounts.models import Role
 from campaigns.services import SendRefused, conversation_reply
+from consent import replies
+from consent import services as consent_services
 from nextalerts.dashboard import business_object, dashboard_view, paginate, query_without_page
 
 from . import selectors, services
 from .dashboard_forms import (
+    HelpReplyForm,
     KeywordForm,
     NumberCreateForm,
     NumberEditForm,
@@ -232,6 +236,54 @@ def number_list(request):
         {
             "numbers": selectors.numbers_with_keywords(business=request.business),
             **selectors.business_texts(business=request.business),
+        },
+    )
+
+
+def _pattern_requirement(label: str, pattern: re.Pattern) -> dict:
+    return {"label": label, "pattern": pattern.pattern, "flags": "i" if pattern.flags & re.IGNORECASE else ""}
+
+
+def _help_requirements(business) -> list[dict]:
+    """What a HELP reply must contain, for the live checklist; consent.replies checks the same again on save."""
+    own = replies.own_contacts(business)
+    reach = " or ".join(own) if own else "a phone number, email or web address"
+    requirements = [
+        {"label": f"The business name ({business.name})", "text": business.name},
+        _pattern_requirement(f"A way to reach you ({reach})", replies.help_contact_pattern(business)),
+    ]
+    for what, pattern, _fix in replies.REQUIRED_HELP_ELEMENTS:
+        requirements.append(_pattern_requirement(selectors.REQUIREMENT_LABELS.get(what, what), pattern))
+    requirements.append({"label": f"At most {replies.MAX_HELP_LENGTH} characters", "max": replies.MAX_HELP_LENGTH})
+    return requirements
+
+
+@dashboard_view(Role.ADMIN)
+def help_reply_edit(request):
+    business = request.business
+    standard = replies.standard_help_reply(business)
+    form = HelpReplyForm(
+        request.POST if request.method == "POST" else None, initial={"help_text": business.help_text or standard}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            consent_services.business_help_text_set(business=business, text=form.cleaned_data["help_text"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            if business.help_text:
+                messages.success(request, "Saved: people who text HELP now get your reply.")
+            else:
+                messages.success(request, "Saved: people who text HELP get the standard reply.")
+            return redirect("dashboard:numbers")
+    return render(
+        request,
+        "dashboard/numbers/help_reply_form.html",
+        {
+            "form": form,
+            "standard_help_reply": standard,
+            "is_custom": bool(business.help_text),
+            "requirements_json": json.dumps(_help_requirements(business)),
         },
     )
 

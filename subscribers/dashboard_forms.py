@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from campaigns.services import MAX_BODY
+from consent.replies import MAX_HELP_LENGTH
 
 from .models import SenderNumber
 from .services import MAX_RATE, MIN_RATE
@@ -109,3 +110,21 @@ class KeywordForm(forms.Form):
     def __init__(self, *args, business, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["number"].queryset = SenderNumber.objects.filter(business=business).order_by("id")
+
+
+class HelpReplyForm(forms.Form):
+    help_text = forms.CharField(
+        label="Your HELP reply",
+        required=False,
+        # Not the field's max_length: the service explains the limit in words, with everything else that is missing.
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": MAX_HELP_LENGTH}),
+        help_text=f"Up to {MAX_HELP_LENGTH} characters. Leave it blank to use the standard reply.",
+    )
+    # Sent by the "Use the standard reply" button, so that going back needs no clearing of the box first.
+    use_standard = forms.BooleanField(required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("use_standard"):
+            cleaned["help_text"] = ""
+        return cleaned

@@ -11,6 +11,7 @@ urlpatterns = [
     path("inbox/", dashboard.inbox, name="inbox"),
     path("inbox/reply/", dashboard.inbox_reply, name="inbox-reply"),
     path("numbers/", dashboard.number_list, name="numbers"),
+    path("numbers/help-reply/", dashboard.help_reply_edit, name="help-reply"),
     path("numbers/new/", dashboard.number_create, name="number-create"),
     path("numbers/<int:pk>/edit/", dashboard.number_edit, name="number-edit"),
     path("numbers/<int:pk>/delete/", dashboard.number_delete, name="number-delete"),

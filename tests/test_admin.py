@@ -305,3 +305,21 @@ def test_campaign_admin_action_cancels(superuser_client, data):
     assert response.status_code == 200
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.CANCELLED
+
+
+def test_the_admin_refuses_a_help_reply_without_the_disclosures(tenant_a):
+    from django.forms.models import model_to_dict
+
+    from accounts.admin import BusinessAdminForm
+
+    data = model_to_dict(tenant_a.business)
+    form = BusinessAdminForm(data={**data, "help_text": "Call us!"}, instance=tenant_a.business)
+    assert not form.is_valid()
+    assert "STOP" in " ".join(form.errors["help_text"])
+
+    good = (
+        f"{tenant_a.business.name}: help at 202-555-0100. Msg frequency varies. Msg & data rates may apply. "
+        "Reply STOP to cancel."
+    )
+    form = BusinessAdminForm(data={**data, "phone": "+12025550100", "help_text": good}, instance=tenant_a.business)
+    assert form.is_valid(), form.errors

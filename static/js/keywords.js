@@ -1,9 +1,11 @@
-// Keyword form: tick off the confirmation text's required parts while it is typed. The server sends the list
-// (data-requirements) and checks the text again on save; this only helps the writer see what is missing.
+// Live checklists for texts a business writes itself (a keyword's confirmation, the HELP reply): tick off the
+// required parts while the text is typed. The server sends the list (data-requirements) and checks the text again on
+// save; this only helps the writer see what is missing.
 (function () {
   "use strict";
 
   function met(requirement, text) {
+    if (requirement.max) return text.length <= requirement.max;
     if (requirement.text) return text.toLowerCase().indexOf(requirement.text.toLowerCase()) !== -1;
     try {
       return new RegExp(requirement.pattern, requirement.flags || "").test(text);
@@ -31,7 +33,7 @@
 
     function update() {
       var text = field.value.trim();
-      blankNote.hidden = text !== "";
+      if (blankNote) blankNote.hidden = text !== "";
       items.forEach(function (entry) {
         var ok = text === "" || met(entry.requirement, text);
         entry.element.className = ok ? "present" : "missing";
@@ -45,6 +47,6 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("[data-confirmation-check]").forEach(setUp);
+    document.querySelectorAll("[data-confirmation-check], [data-text-check]").forEach(setUp);
   });
 })();

@@ -256,3 +256,13 @@ def test_keyword_form_without_numbers_sends_the_admin_to_add_one(client, tenant_
 def test_bad_ids_are_not_found(client, tenant_a, path):
     client.force_login(tenant_a.admin.user)
     assert client.get(path).status_code == 404
+
+
+def test_help_and_errors_are_tied_to_their_field_for_screen_readers(client, tenant_a):
+    """The control's aria-describedby names the help text and the error shown next to it."""
+    client.force_login(tenant_a.admin.user)
+    html = client.post(KEYWORD_CREATE, {"number": tenant_a.number.pk, "keyword": "!"}).content.decode()
+    described = re.search(r'<input[^>]*name="keyword"[^>]*aria-describedby="([^"]+)"', html)
+    assert described, html
+    for target in described.group(1).split():
+        assert f'id="{target}"' in html
