@@ -33,6 +33,18 @@ def time_zone_choices():
     return [("United States", US_TIME_ZONES), ("All time zones", [(zone, zone.replace("_", " ")) for zone in others])]
 
 
+def new_password_field(label: str) -> forms.CharField:
+    """A password being chosen: the validators in AUTH_PASSWORD_VALIDATORS run in the service."""
+    return forms.CharField(
+        label=label,
+        max_length=200,
+        error_messages={"required": "Please choose a password."},
+        strip=False,
+        help_text="At least 10 characters; avoid common words.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+
 class ConsentCheckboxesMixin:
     """The two statements everyone who creates an account makes: age, and terms with the privacy policy."""
 
@@ -64,14 +76,7 @@ class SignupForm(ConsentCheckboxesMixin, forms.Form):
         error_messages={"required": "Please enter your email address."},
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    password = forms.CharField(
-        label="Password",
-        max_length=200,
-        error_messages={"required": "Please choose a password."},
-        strip=False,
-        help_text="At least 10 characters; avoid common words.",
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
+    password = new_password_field("Password")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -213,14 +218,7 @@ class RoleForm(forms.Form):
 
 
 class AcceptInvitationForm(ConsentCheckboxesMixin, forms.Form):
-    password = forms.CharField(
-        label="Choose a password",
-        max_length=200,
-        error_messages={"required": "Please choose a password."},
-        strip=False,
-        help_text="At least 10 characters; avoid common words.",
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
+    password = new_password_field("Choose a password")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

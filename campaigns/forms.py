@@ -1,7 +1,6 @@
 """The dashboard's compose form. Its checks are about typing; the rules a campaign must follow live in services."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from subscribers.models import SenderNumber, Tag
@@ -131,16 +130,6 @@ class CampaignForm(forms.Form):
             "track_links": data["track_links"],
             "send_at": data["send_at"],
         }
-
-    def add_service_errors(self, error: ValidationError) -> None:
-        """Show a service's refusal next to the field it is about."""
-        names = {"number": "sender_number"}
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error.messages)
-            return
-        for key, messages in error.message_dict.items():
-            field = names.get(key, key)
-            self.add_error(field if field in self.fields else None, messages)
 
     @classmethod
     def initial_for(cls, campaign) -> dict:

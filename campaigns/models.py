@@ -131,9 +131,7 @@ class Message(models.Model):
             models.Index(fields=["campaign", "status"]),
             # The inbox: a business's ordinary texts, newest first. Partial, so that it never competes with the
             # (business, phone_hash, created_at) index that the fan-out's frequency cap needs for marketing texts.
-            models.Index(
-                fields=["business", "created_at"], condition=models.Q(kind="inbound"), name="message_inbox"
-            ),
+            models.Index(fields=["business", "created_at"], condition=models.Q(kind="inbound"), name="message_inbox"),
             # The dispatcher's scan: outbound rows still queued.
             models.Index(fields=["send_after"], condition=models.Q(status="queued"), name="message_queued_due"),
         ]

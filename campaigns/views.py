@@ -17,7 +17,14 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import Role
-from nextalerts.dashboard import business_object, can, dashboard_view, paginate, query_without_page
+from nextalerts.dashboard import (
+    business_object,
+    can,
+    dashboard_view,
+    form_add_service_errors,
+    paginate,
+    query_without_page,
+)
 from subscribers.models import Tag
 
 from . import segments, selectors, services
@@ -147,7 +154,7 @@ def _compose(request, campaign=None):
                     if launch:
                         saved = services.campaign_launch(campaign=saved)
             except ValidationError as exc:
-                form.add_service_errors(exc)
+                form_add_service_errors(form, exc, renamed={"number": "sender_number"})
             else:
                 messages.success(request, _saved_notice(saved))
                 return redirect("dashboard:campaign", pk=saved.pk)

@@ -9,6 +9,7 @@ import functools
 from dataclasses import dataclass
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -46,6 +47,17 @@ def dashboard_view(role: str = Role.MEMBER, *, write_role: str | None = None):
         return wrapper
 
     return decorator
+
+
+def form_add_service_errors(form, exc: ValidationError, *, renamed: dict[str, str] | None = None) -> None:
+    """Show a service's ValidationError on the form: next to the field it names (`renamed` maps the service's names,
+    which are the API's, to the form's), or above the form when it names none the form has."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for name, messages in exc.message_dict.items():
+        field = (renamed or {}).get(name, name)
+        form.add_error(field if field in form.fields else None, messages)
 
 
 def can(request, role: str) -> bool:

@@ -20,7 +20,7 @@ from accounts.models import Role
 from campaigns.services import SendRefused, conversation_reply
 from consent import replies
 from consent import services as consent_services
-from nextalerts.dashboard import business_object, dashboard_view, paginate, query_without_page
+from nextalerts.dashboard import business_object, dashboard_view, form_add_service_errors, paginate, query_without_page
 
 from . import selectors, services
 from .dashboard_forms import (
@@ -30,7 +30,6 @@ from .dashboard_forms import (
     NumberEditForm,
     ReplyForm,
     SubscriberEditForm,
-    add_service_errors,
 )
 from .models import Keyword, SenderNumber, Subscriber
 
@@ -131,7 +130,7 @@ def subscriber_detail(request, pk):
             try:
                 services.subscriber_update(subscriber=subscriber, **form.cleaned_data)
             except ValidationError as exc:
-                add_service_errors(form, exc)
+                form_add_service_errors(form, exc)
             else:
                 messages.success(request, "Saved.")
                 return redirect("dashboard:subscriber", pk=subscriber.pk)
@@ -207,7 +206,7 @@ def inbox_reply(request):
         except SendRefused as exc:
             form.add_error(None, f"Not sent: {exc}")
         except ValidationError as exc:
-            add_service_errors(form, _reply_errors(exc))
+            form_add_service_errors(form, exc, renamed={"to": "phone"})
         else:
             messages.success(
                 request, f"Your reply to {selectors.phone_display(form.cleaned_data['phone'])} is on its way."
@@ -215,14 +214,6 @@ def inbox_reply(request):
             url = reverse("dashboard:inbox")
             return redirect(f"{url}?page={page_number}" if page_number and page_number > 1 else url)
     return _inbox(request, page_number=page_number if page_number and page_number > 0 else None, reply_form=form)
-
-
-def _reply_errors(exc: ValidationError) -> ValidationError:
-    """conversation_reply names its fields as the API does ("to"); the reply box calls it "phone"."""
-    if hasattr(exc, "error_dict"):
-        renamed = {("phone" if name == "to" else name): errors for name, errors in exc.message_dict.items()}
-        return ValidationError(renamed)
-    return exc
 
 
 # --- Numbers and keywords ---------------------------------------------------------------------------------------------
@@ -269,7 +260,7 @@ def help_reply_edit(request):
         try:
             consent_services.business_help_text_set(business=business, text=form.cleaned_data["help_text"])
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             if business.help_text:
                 messages.success(request, "Saved: people who text HELP now get your reply.")
@@ -295,7 +286,7 @@ def number_create(request):
         try:
             number = services.number_create(business=request.business, **form.cleaned_data)
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, f"{number.phone_number} added. Now add a keyword people can text to it.")
             return redirect("dashboard:numbers")
@@ -316,7 +307,7 @@ def number_edit(request, pk):
         try:
             services.number_update(instance=number, **form.cleaned_data)
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, f"{number.phone_number} saved.")
             return redirect("dashboard:numbers")
@@ -371,7 +362,7 @@ def keyword_create(request):
         try:
             keyword = services.keyword_create(business=request.business, **form.cleaned_data)
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, f"Keyword {keyword.keyword} added.")
             return redirect("dashboard:numbers")
@@ -398,7 +389,7 @@ def keyword_edit(request, pk):
         try:
             services.keyword_update(instance=keyword, **form.cleaned_data)
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, f"Keyword {keyword.keyword} saved.")
             return redirect("dashboard:numbers")

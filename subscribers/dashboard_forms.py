@@ -12,18 +12,6 @@ from .services import MAX_RATE, MIN_RATE
 MAX_TAGS = 30
 
 
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError next to the fields it names; anything else goes above the form."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            target = name if name in form.fields else None
-            for error in errors:
-                form.add_error(target, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
-
-
 class SubscriberEditForm(forms.Form):
     """The business's own notes on a subscriber; nothing about consent."""
 

@@ -13,7 +13,14 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.models import Role
-from nextalerts.dashboard import business_object, can, dashboard_view, paginate, query_without_page
+from nextalerts.dashboard import (
+    business_object,
+    can,
+    dashboard_view,
+    form_add_service_errors,
+    paginate,
+    query_without_page,
+)
 from subscribers.models import Keyword, SenderNumber
 
 from . import selectors, services
@@ -78,14 +85,6 @@ class QRCodeEditForm(forms.Form):
     )
 
 
-def _show_service_errors(form, error: ValidationError) -> None:
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for key, texts in error.message_dict.items():
-        form.add_error(key if key in form.fields else None, texts)
-
-
 def _qr_code(request, pk):
     return business_object(request, QRCode.objects.select_related("number", "keyword"), pk=pk)
 
@@ -108,7 +107,7 @@ def qr_code_create(request):
         try:
             code = services.qr_code_create(business=request.business, **form.cleaned_data)
         except ValidationError as exc:
-            _show_service_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, f"QR code “{code.label}” is ready. Download it below and print it.")
             return redirect("dashboard:qr-code", pk=code.pk)
@@ -156,7 +155,7 @@ def qr_code_edit(request, pk):
         try:
             code = services.qr_code_update(instance=code, **form.cleaned_data)
         except ValidationError as exc:
-            _show_service_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, f"QR code “{code.label}” saved.")
             return redirect("dashboard:qr-code", pk=code.pk)
