@@ -83,6 +83,13 @@ class Business(models.Model):
     # Frequency cap: marketing messages one subscriber may get from this business in 24 hours.
     marketing_messages_per_day = models.PositiveSmallIntegerField(default=3)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Deletion: requested by an owner (sending and logins stop at once; cancellable until the purge), then purged by
+    # the retention job; the row stays as a tombstone holding the pseudonymised consent evidence until that expires.
+    deletion_requested_at = models.DateTimeField(null=True, blank=True)
+    deletion_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "businesses"
@@ -159,3 +166,50 @@ class Invitation(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.accepted_at is None and self.expires_at > timezone.now()
+
+
+class AuditEvent(models.Model):
+    """A security-relevant action: who, what, when, from where. Append-only; kept 12 months (AUDIT_LOG_DAYS)."""
+
+    class Action(models.TextChoices):
+        LOGIN = "login"
+        LOGIN_FAILED = "login_failed"
+        LOGOUT = "logout"
+        PASSWORD_RESET = "password_reset"
+        TOKEN_CREATED = "token_created"
+        TOKEN_REVOKED = "token_revoked"
+        MEMBER_INVITED = "member_invited"
+        MEMBER_JOINED = "member_joined"
+        ROLE_CHANGED = "role_changed"
+        MEMBER_REMOVED = "member_removed"
+        DATA_EXPORTED = "data_exported"
+        DELETION_REQUESTED = "deletion_requested"
+        DELETION_CANCELLED = "deletion_cancelled"
+        BUSINESS_PURGED = "business_purged"
+        SUPPRESSION_ADDED = "suppression_added"
+        SUPPRESSION_REMOVED = "suppression_removed"
+        POLICY_ACKNOWLEDGED = "policy_acknowledged"
+        DATA_REQUEST_OPENED = "data_request_opened"
+        DATA_REQUEST_COMPLETED = "data_request_completed"
+
+    action = models.CharField(max_length=32, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
+    # Kept when the user is gone, and for failed logins, which have no user.
+    actor_email = models.EmailField(blank=True)
+    business = models.ForeignKey(
+        Business, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    # What was acted on, e.g. "token:4f1c", "membership:12", "data_request:3"; never a subscriber's phone number.
+    target = models.CharField(max_length=120, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["business", "occurred_at"], name="audit_business_time")]
+
+    def __str__(self):
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.action} {self.actor_email or '-'}"

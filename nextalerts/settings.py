@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -128,6 +129,19 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
+# --- Privacy: how long each kind of data is kept (the privacy policy's periods) --------------------------------------
+RETENTION_MESSAGE_DAYS = env.int("RETENTION_MESSAGE_DAYS", default=365)  # message bodies and delivery records
+RETENTION_WEBHOOK_DAYS = env.int("RETENTION_WEBHOOK_DAYS", default=90)  # raw webhook events and delivery logs
+RETENTION_DELETED_BUSINESS_DAYS = env.int("RETENTION_DELETED_BUSINESS_DAYS", default=30)  # until a deletion purges
+# A purged business's pseudonymised consent ledger and suppressions: the limitation period for consent disputes.
+RETENTION_CONSENT_EVIDENCE_DAYS = env.int("RETENTION_CONSENT_EVIDENCE_DAYS", default=4 * 365 + 1)
+RETENTION_AUDIT_DAYS = env.int("RETENTION_AUDIT_DAYS", default=365)  # the security audit log
+# Data-request archives (exports) are written here, and deleted once the request's download window ends.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+# An analytics script (e.g. a self-hosted Plausible) loaded only for visitors who accept analytics cookies; none
+# by default, and then the cookie banner offers essential cookies only.
+ANALYTICS_SCRIPT_URL = env.str("ANALYTICS_SCRIPT_URL", default="")
+
 # --- Dashboard sessions and email -------------------------------------------------------------------------------------
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:overview"
@@ -164,6 +178,8 @@ CELERY_BEAT_SCHEDULE = {
     # Delivery reports are stored by the webhook and applied in batches; this catches any whose task was lost.
     "apply-delivery-reports": {"task": "sms.apply_delivery_reports", "schedule": 30.0},
     "expire-uncertain-messages": {"task": "campaigns.expire_uncertain_messages", "schedule": 3600.0},
+    # The retention periods below, enforced once a day (at 03:30 UTC).
+    "enforce-retention": {"task": "privacy.enforce_retention", "schedule": crontab(hour=3, minute=30)},
 }
 
 # Shared across processes in production (login throttling, later rate limits); per-process memory locally.
