@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("campaigns.urls")),  # campaigns
     path("", include("tracking.dashboard_urls")),  # QR codes
     path("", include("accounts.dashboard_urls")),  # settings: business, team, API tokens
+    path("", include("privacy.dashboard_urls")),  # settings: your data (export, account deletion)
 ]

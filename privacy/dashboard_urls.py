@@ -1,0 +1,3 @@
+"""The customer's own data in Settings: export it, delete the account (filled in by the privacy work)."""
+
+urlpatterns = []
