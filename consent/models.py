@@ -2,9 +2,11 @@
 
 import hashlib
 import json
+from datetime import timedelta
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import models, transaction
+from django.utils import timezone
 
 from accounts.models import Business
 
@@ -22,6 +24,28 @@ class ConsentEventQuerySet(models.QuerySet):
 
     def _raw_delete(self, using):
         raise AppendOnlyError("The consent ledger is append-only: events cannot be deleted.")
+
+    def delete_expired_evidence(self, *, evidence_days: int, now=None, batch_size: int = 2000) -> int:
+        """Delete these events for good: allowed only for a business purged more than `evidence_days` ago, when the
+        period in which its consent could be disputed is over. Returns the number of events deleted.
+
+        On PostgreSQL the append-only trigger checks the same condition itself (consent/migrations/0004), once this
+        transaction has told it the evidence period; every other delete is still refused there.
+        """
+        if evidence_days < 1:
+            raise ValueError("evidence_days must be at least one day.")
+        cutoff = (now or timezone.now()) - timedelta(days=evidence_days)
+        if self.exclude(business__status=Business.Status.DELETED, business__purged_at__lt=cutoff).exists():
+            raise AppendOnlyError("Only the ledger of a business purged before its evidence period ended can go.")
+        deleted = 0
+        with transaction.atomic(using=self.db):
+            connection = transaction.get_connection(self.db)
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config('nextalerts.ledger_expiry_days', %s, true)", [str(evidence_days)])
+            while ids := list(self.order_by("pk").values_list("pk", flat=True)[:batch_size]):
+                deleted += models.QuerySet.delete(self.model.objects.filter(pk__in=ids))[0]
+        return deleted
 
 
 class ConsentEvent(models.Model):

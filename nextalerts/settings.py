@@ -137,6 +137,7 @@ RETENTION_DELETED_BUSINESS_DAYS = env.int("RETENTION_DELETED_BUSINESS_DAYS", def
 # A purged business's pseudonymised consent ledger and suppressions: the limitation period for consent disputes.
 RETENTION_CONSENT_EVIDENCE_DAYS = env.int("RETENTION_CONSENT_EVIDENCE_DAYS", default=4 * 365 + 1)
 RETENTION_AUDIT_DAYS = env.int("RETENTION_AUDIT_DAYS", default=365)  # the security audit log
+RETENTION_ARCHIVE_DAYS = env.int("RETENTION_ARCHIVE_DAYS", default=30)  # a data-request archive's download window
 # Data-request archives (exports) are written here, and deleted once the request's download window ends.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 # An analytics script (e.g. a self-hosted Plausible) loaded only for visitors who accept analytics cookies; none

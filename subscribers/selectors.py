@@ -130,7 +130,6 @@ EVIDENCE_LABELS = {
     "web_form_pending_since": "Web form filled in at",
     "submitted_at": "Form submitted at",
     "form_url": "Form address",
-    "phone_as_typed": "Number as typed",
     "checkbox": "Consent box ticked",
     "disclosure_text": "Disclosure shown",
     "ip": "IP address",

@@ -96,7 +96,6 @@ def _join(request, slug):
             business=business,
             number=number,
             phone=phone,
-            phone_as_typed=request.POST.get("phone", ""),
             disclosure=disclosure,
             ip=ip,
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:500],
