@@ -130,6 +130,27 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
+# --- AI campaign writing (OpenAI) ------------------------------------------------------------------------------------
+# No key: the composer says drafting is not configured, and everything else works.
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+OPENAI_MODEL = env.str("OPENAI_MODEL", default="gpt-4o-mini")
+# The SDK's endpoint; tests and demos point it at the fake OpenAI server the project ships.
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="") or None
+# Drafting requests a business may make per hour.
+AI_DRAFTS_PER_HOUR = env.int("AI_DRAFTS_PER_HOUR", default=30)
+
+# --- Billing (Stripe) -----------------------------------------------------------------------------------------------
+# No key: billing is off and every business has the free plan's limits.
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# The SDK's API base; tests and demos point it at the fake Stripe server the project ships.
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="") or None
+# The Stripe price id of each paid plan (the plans themselves are defined in accounts/billing.py).
+STRIPE_PRICE_STARTER = env.str("STRIPE_PRICE_STARTER", default="")
+STRIPE_PRICE_GROWTH = env.str("STRIPE_PRICE_GROWTH", default="")
+# Days a business whose payment failed keeps sending campaigns before they pause (consent replies never pause).
+BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
+
 # --- Privacy: how long each kind of data is kept (the privacy policy's periods) --------------------------------------
 RETENTION_MESSAGE_DAYS = env.int("RETENTION_MESSAGE_DAYS", default=365)  # message bodies and delivery records
 RETENTION_WEBHOOK_DAYS = env.int("RETENTION_WEBHOOK_DAYS", default=90)  # raw webhook events and delivery logs

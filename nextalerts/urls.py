@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
+from accounts import billing_webhooks
 from campaigns import api as campaigns_api
 from consent import api as consent_api
 from nextalerts.sms.webhooks import telnyx_webhook
@@ -52,6 +53,7 @@ urlpatterns = [
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("webhooks/telnyx/", telnyx_webhook, name="webhook-telnyx"),
+    path("webhooks/stripe/", billing_webhooks.stripe_webhook, name="webhook-stripe"),
     # Public pages for consumers: a QR code's target, a tracked link, the hosted opt-in form.
     path("q/<str:slug>", tracking_views.scan, name="qr-scan"),
     path("t/<str:code>", tracking_clicks.click, name="link-click"),

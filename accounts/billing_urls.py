@@ -1,0 +1,3 @@
+"""Billing pages in Settings (filled in by the billing work)."""
+
+urlpatterns = []
