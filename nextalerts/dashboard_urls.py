@@ -11,5 +11,5 @@ urlpatterns = [
     path("", include("tracking.dashboard_urls")),  # QR codes
     path("", include("accounts.dashboard_urls")),  # settings: business, team, API tokens
     path("", include("privacy.dashboard_urls")),  # settings: your data (export, account deletion)
-    path("", include("accounts.billing_urls")),  # settings: plan, usage and billing  # settings: your data (export, account deletion)
+    path("", include("accounts.billing_urls")),  # settings: plan, usage and billing
 ]
