@@ -90,6 +90,23 @@ class Business(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     purged_at = models.DateTimeField(null=True, blank=True)
+    # What kind of business it is ("pizza shop", "real-estate agent"): tells the campaign writer how to sound.
+    category = models.CharField(max_length=80, blank=True)
+
+    # Billing (accounts/billing.py): the plan, and Stripe's view of the subscription, kept in step by its webhooks.
+    class BillingStatus(models.TextChoices):
+        NONE = "none"  # the free plan, never subscribed
+        ACTIVE = "active"
+        PAST_DUE = "past_due"  # a payment failed: campaigns pause after BILLING_GRACE_DAYS; consent replies never
+        CANCELED = "canceled"
+
+    plan = models.CharField(max_length=32, default="free")
+    billing_status = models.CharField(max_length=16, choices=BillingStatus.choices, default=BillingStatus.NONE)
+    stripe_customer_id = models.CharField(max_length=64, blank=True, db_index=True)
+    stripe_subscription_id = models.CharField(max_length=64, blank=True)
+    payment_failed_at = models.DateTimeField(null=True, blank=True)
+    current_period_start = models.DateTimeField(null=True, blank=True)
+    current_period_end = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "businesses"
@@ -213,3 +230,19 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.action} {self.actor_email or '-'}"
+
+
+class SegmentUsage(models.Model):
+    """Message segments a business sent in one billing period, counted as they are handed to the provider."""
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="segment_usage")
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    segments = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-period_start"]
+        constraints = [models.UniqueConstraint(fields=["business", "period_start"], name="segment_usage_unique_period")]
+
+    def __str__(self):
+        return f"{self.business} {self.period_start:%Y-%m-%d}: {self.segments}"
