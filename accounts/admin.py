@@ -4,7 +4,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from consent import replies
 
-from .models import ApiToken, Business, Invitation, Membership, User
+from .models import ApiToken, AuditEvent, Business, Invitation, Membership, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -96,4 +96,27 @@ class InvitationAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The security audit log: read-only for everyone, superusers included; old events are removed by the retention
+    job only."""
+
+    list_display = ["occurred_at", "action", "actor_email", "business", "ip", "target"]
+    list_filter = ["action", "business"]
+    search_fields = ["actor_email", "target", "ip"]
+    date_hierarchy = "occurred_at"
+    list_select_related = ["business"]
+    fields = ["occurred_at", "action", "actor", "actor_email", "business", "ip", "target", "details"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

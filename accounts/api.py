@@ -62,7 +62,7 @@ class SignupView(AuthThrottled):
             user, business = services.user_signup(**data.validated_data)
         except services.SignupError as exc:
             raise serializers.ValidationError({exc.field: [exc.message]}) from exc
-        token, secret = services.api_token_create(user=user, business=business, name="signup")
+        token, secret = services.api_token_create(user=user, business=business, name="signup", request=request)
         return Response(
             {"token": secret, "expiry": token.expiry, "business": BusinessSerializer(business).data},
             status=status.HTTP_201_CREATED,
@@ -94,7 +94,7 @@ class LoginView(AuthThrottled):
         business = default_business_for(user=user)
         if business is None:
             raise serializers.ValidationError({"non_field_errors": ["This account belongs to no business."]})
-        token, secret = services.api_token_create(user=user, business=business, name="login")
+        token, secret = services.api_token_create(user=user, business=business, name="login", request=request)
         return Response({"token": secret, "expiry": token.expiry, "business": BusinessSerializer(business).data})
 
 
@@ -104,5 +104,5 @@ class LogoutView(APIView):
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request):
-        services.api_token_revoke(token=request.auth)
+        services.api_token_revoke(token=request.auth, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -18,7 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from .models import ApiToken, Business, Invitation, Membership, Role, User
+from .audit import audit_record
+from .models import ApiToken, AuditEvent, Business, Invitation, Membership, Role, User
 
 logger = logging.getLogger(__name__)
 
@@ -82,15 +83,36 @@ def _create_new_user(*, email, password) -> User:
     return User.objects.create_user(email=email, password=password, confirmed_age_at=now, accepted_terms_at=now)
 
 
-def api_token_create(*, user, business, name="", ttl: timedelta | None = None) -> tuple[ApiToken, str]:
-    """Issue a token for `user` acting for `business`. Returns the row and the secret, which is shown once only."""
+def api_token_create(*, user, business, name="", ttl: timedelta | None = None, request=None) -> tuple[ApiToken, str]:
+    """Issue a token for `user` acting for `business`. Returns the row and the secret, which is shown once only.
+
+    `request`, where there is one, gives the audit log the client's address."""
     from knox.settings import knox_settings
 
-    return ApiToken.objects.create(user=user, business=business, name=name, expiry=ttl or knox_settings.TOKEN_TTL)
+    token, secret = ApiToken.objects.create(
+        user=user, business=business, name=name, expiry=ttl or knox_settings.TOKEN_TTL
+    )
+    audit_record(
+        action=AuditEvent.Action.TOKEN_CREATED,
+        request=request,
+        actor=user,
+        business=business,
+        target=f"token:{token.token_key}",
+        details={"name": name, "expiry": token.expiry.isoformat() if token.expiry else None},
+    )
+    return token, secret
 
 
-def api_token_revoke(*, token: ApiToken) -> None:
-    token.delete()
+def api_token_revoke(*, token: ApiToken, request=None) -> None:
+    with transaction.atomic():
+        audit_record(
+            action=AuditEvent.Action.TOKEN_REVOKED,
+            request=request,
+            business=token.business,
+            target=f"token:{token.token_key}",
+            details={"name": token.name, "owner": token.user.email if token.user_id else ""},
+        )
+        token.delete()
 
 
 # --- log-in throttling ------------------------------------------------------------------------------------------------
@@ -201,25 +223,41 @@ def _owner_ids_locked(business) -> list[int]:
     )
 
 
-def membership_change_role(*, membership: Membership, role: str) -> Membership:
+def membership_change_role(*, membership: Membership, role: str, request=None) -> Membership:
     if role not in Role.values:
         raise TeamError("Choose owner, admin or member.", field="role")
     with transaction.atomic():
         owners = _owner_ids_locked(membership.business)
         if membership.pk in owners and role != Role.OWNER and len(owners) <= 1:
             raise TeamError(LAST_OWNER.format(business=membership.business.name), field="role")
+        previous = membership.role
         membership.role = role
         membership.save(update_fields=["role"])
+        if previous != role:
+            audit_record(
+                action=AuditEvent.Action.ROLE_CHANGED,
+                request=request,
+                business=membership.business,
+                target=f"membership:{membership.pk}",
+                details={"member": membership.user.email, "from": previous, "to": role},
+            )
     return membership
 
 
-def membership_remove(*, membership: Membership) -> None:
+def membership_remove(*, membership: Membership, request=None) -> None:
     with transaction.atomic():
         owners = _owner_ids_locked(membership.business)
         if membership.pk in owners and len(owners) <= 1:
             raise TeamError(LAST_OWNER.format(business=membership.business.name))
         # Their API tokens for this business would be refused anyway; deleting them says so in the token list too.
-        ApiToken.objects.filter(user_id=membership.user_id, business_id=membership.business_id).delete()
+        revoked, _ = ApiToken.objects.filter(user_id=membership.user_id, business_id=membership.business_id).delete()
+        audit_record(
+            action=AuditEvent.Action.MEMBER_REMOVED,
+            request=request,
+            business=membership.business,
+            target=f"membership:{membership.pk}",
+            details={"member": membership.user.email, "role": membership.role, "tokens_revoked": revoked},
+        )
         membership.delete()
 
 
@@ -228,7 +266,9 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def invitation_create(*, business: Business, email: str, role: str, invited_by: User) -> tuple[Invitation, str]:
+def invitation_create(
+    *, business: Business, email: str, role: str, invited_by: User, request=None
+) -> tuple[Invitation, str]:
     """Invite `email` to `business` with `role`. Returns the row and the link's token, which is never stored.
 
     Inviting an address again replaces its pending invitation, so the newest email is the one that works."""
@@ -249,6 +289,14 @@ def invitation_create(*, business: Business, email: str, role: str, invited_by: 
             invited_by=invited_by,
             created_at=now,
             expires_at=now + Invitation.VALID_FOR,
+        )
+        audit_record(
+            action=AuditEvent.Action.MEMBER_INVITED,
+            request=request,
+            actor=invited_by,
+            business=business,
+            target=f"invitation:{invitation.pk}",
+            details={"invitee": email, "role": role},
         )
     return invitation, token
 
@@ -281,28 +329,37 @@ def invitation_cancel(*, invitation: Invitation) -> None:
     invitation.delete()
 
 
-def _accept(invitation: Invitation, user: User) -> Membership:
+def _accept(invitation: Invitation, user: User, request=None) -> Membership:
     locked = Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
     if locked is None or not locked.is_pending:
         raise TeamError("This invitation has been used, cancelled or has expired.")
-    membership, _created = Membership.objects.get_or_create(
+    membership, created = Membership.objects.get_or_create(
         user=user, business=locked.business, defaults={"role": locked.role}
     )
     locked.accepted_at = timezone.now()
     locked.save(update_fields=["accepted_at"])
+    if created:
+        audit_record(
+            action=AuditEvent.Action.MEMBER_JOINED,
+            request=request,
+            actor=user,
+            business=locked.business,
+            target=f"membership:{membership.pk}",
+            details={"role": membership.role, "invitation": locked.pk},
+        )
     return membership
 
 
-def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+def invitation_accept(*, invitation: Invitation, user: User, request=None) -> Membership:
     """The invited person, logged in, joins. Someone already in the business keeps their role."""
     if user.email.lower() != invitation.email.lower():
         raise TeamError(f"This invitation is for {invitation.email}.")
     with transaction.atomic():
-        return _accept(invitation, user)
+        return _accept(invitation, user, request)
 
 
 def invitation_accept_new_user(
-    *, invitation: Invitation, password: str, confirm_age: bool, accept_terms: bool
+    *, invitation: Invitation, password: str, confirm_age: bool, accept_terms: bool, request=None
 ) -> tuple[User, Membership]:
     """Create the invited person's account (the same checks as signup) and join them to the business."""
     if confirm_age is not True:
@@ -313,7 +370,7 @@ def invitation_accept_new_user(
     try:
         with transaction.atomic():
             user = _create_new_user(email=invitation.email, password=password)
-            membership = _accept(invitation, user)
+            membership = _accept(invitation, user, request)
     except IntegrityError as exc:
         raise SignupError("password", ACCOUNT_EXISTS) from exc
     return user, membership

@@ -175,7 +175,7 @@ def invitation_accept(request, token):
             return render(request, "accounts/invitation_accept.html", {**context, "mode": "wrong-user"}, status=403)
         if request.method == "POST":
             try:
-                services.invitation_accept(invitation=invitation, user=request.user)
+                services.invitation_accept(invitation=invitation, user=request.user, request=request)
             except services.TeamError:
                 return _not_found(request, "This invitation has expired", INVITATION_GONE)
             request.session[SESSION_BUSINESS_KEY] = invitation.business_id
@@ -195,6 +195,7 @@ def invitation_accept(request, token):
                 password=form.cleaned_data["password"],
                 confirm_age=form.cleaned_data["confirm_age"],
                 accept_terms=form.cleaned_data["accept_terms"],
+                request=request,
             )
         except services.SignupError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -277,6 +278,7 @@ def team(request):
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
                 invited_by=request.user,
+                request=request,
             )
         except services.TeamError as exc:
             form.add_error(exc.field, exc.message)
@@ -314,7 +316,7 @@ def team_role(request, pk):
         messages.error(request, "Choose owner, admin or member.")
         return redirect("dashboard:team")
     try:
-        services.membership_change_role(membership=membership, role=form.cleaned_data["role"])
+        services.membership_change_role(membership=membership, role=form.cleaned_data["role"], request=request)
     except services.TeamError as exc:
         messages.error(request, exc.message)
     else:
@@ -330,7 +332,7 @@ def team_remove(request, pk):
     if not leaving and not can(request, Role.OWNER):
         return _forbidden(request, Role.OWNER)
     try:
-        services.membership_remove(membership=membership)
+        services.membership_remove(membership=membership, request=request)
     except services.TeamError as exc:
         messages.error(request, exc.message)
         return redirect("dashboard:team")
@@ -360,7 +362,7 @@ def tokens(request):
     form = TokenForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         token, secret = services.api_token_create(
-            user=request.user, business=business, name=form.cleaned_data["name"], ttl=form.ttl
+            user=request.user, business=business, name=form.cleaned_data["name"], ttl=form.ttl, request=request
         )
         # The secret is rendered in this response only and kept nowhere else, so it cannot be shown again.
         return render(request, "accounts/token_created.html", {"token": token, "secret": secret, "section": "tokens"})
@@ -381,7 +383,7 @@ def tokens(request):
 @require_POST
 def token_revoke(request, key):
     token = business_object(request, ApiToken, token_key=key[:64])
-    services.api_token_revoke(token=token)
+    services.api_token_revoke(token=token, request=request)
     label = f"“{token.name}”" if token.name else "The token"
     messages.success(request, f"{label} was revoked; apps using it can no longer connect.")
     return redirect("dashboard:tokens")

@@ -70,11 +70,14 @@ class SuppressionViewSet(
 
     def perform_create(self, serializer):
         serializer.instance = services.suppression_add_manual(
-            business=self.request.business, phone=serializer.validated_data["phone_number"], user=self.request.user
+            business=self.request.business,
+            phone=serializer.validated_data["phone_number"],
+            user=self.request.user,
+            request=self.request,
         )
 
     def perform_destroy(self, instance):
         try:
-            services.suppression_remove_manual(suppression=instance, user=self.request.user)
+            services.suppression_remove_manual(suppression=instance, user=self.request.user, request=self.request)
         except services.SuppressionNotRemovable as exc:
             raise exceptions.PermissionDenied(str(exc)) from exc

@@ -11,7 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Business
+from accounts.audit import audit_record
+from accounts.models import AuditEvent, Business
 from campaigns import quiet_hours
 from campaigns.models import Message
 from campaigns.services import message_queue
@@ -80,8 +81,9 @@ def suppression_add(*, business: Business, phone: str, reason: str, event: Conse
     return suppression, created
 
 
-def suppression_add_manual(*, business: Business, phone: str, user) -> Suppression:
-    """A business adds a number to its own do-not-text list (recorded in the ledger as an admin opt-out)."""
+def suppression_add_manual(*, business: Business, phone: str, user, request=None) -> Suppression:
+    """A business adds a number to its own do-not-text list (recorded in the ledger as an admin opt-out, and in the
+    audit log without the number). `request`, where there is one, gives the audit log the client's address."""
     with transaction.atomic():
         lock_phone(business_id=business.pk, phone_hash=phone_hash(phone))
         existing = Suppression.objects.filter(business=business, phone_hash=phone_hash(phone)).first()
@@ -98,6 +100,14 @@ def suppression_add_manual(*, business: Business, phone: str, user) -> Suppressi
         Subscriber.objects.filter(business=business, phone_number=phone, status=Subscriber.Status.SUBSCRIBED).update(
             status=Subscriber.Status.UNSUBSCRIBED, opted_out_at=event.occurred_at
         )
+        audit_record(
+            action=AuditEvent.Action.SUPPRESSION_ADDED,
+            request=request,
+            actor=user,
+            business=business,
+            target=f"suppression:{suppression.pk}",
+            details={"consent_event": event.pk},
+        )
     return suppression
 
 
@@ -105,7 +115,7 @@ class SuppressionNotRemovable(Exception):
     pass
 
 
-def suppression_remove_manual(*, suppression: Suppression, user) -> None:
+def suppression_remove_manual(*, suppression: Suppression, user, request=None) -> None:
     """Only the business's own manual entries can be removed; a consumer's STOP stands until they opt in again."""
     if suppression.reason != Suppression.Reason.MANUAL:
         raise SuppressionNotRemovable(
@@ -113,6 +123,13 @@ def suppression_remove_manual(*, suppression: Suppression, user) -> None:
         )
     with transaction.atomic():
         lock_phone(business_id=suppression.business_id, phone_hash=suppression.phone_hash)
+        audit_record(
+            action=AuditEvent.Action.SUPPRESSION_REMOVED,
+            request=request,
+            actor=user,
+            business=suppression.business,
+            target=f"suppression:{suppression.pk}",
+        )
         suppression.delete()
 
 

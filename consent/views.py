@@ -209,7 +209,7 @@ def suppressions(request):
     if request.method == "POST" and add_form.is_valid():
         phone = add_form.cleaned_data["phone"]
         existing = Suppression.objects.filter(business=business, phone_hash=phone_hash(phone)).exists()
-        services.suppression_add_manual(business=business, phone=phone, user=request.user)
+        services.suppression_add_manual(business=business, phone=phone, user=request.user, request=request)
         if existing:
             messages.info(request, f"{phone} was already on your do-not-text list.")
         else:
@@ -245,7 +245,7 @@ def suppressions(request):
 def suppression_remove(request, pk):
     suppression = business_object(request, Suppression, pk=pk)
     try:
-        services.suppression_remove_manual(suppression=suppression, user=request.user)
+        services.suppression_remove_manual(suppression=suppression, user=request.user, request=request)
     except services.SuppressionNotRemovable as exc:
         messages.error(request, str(exc))
     else:

@@ -10,7 +10,10 @@ from django.utils.html import format_html
 
 from nextalerts.phones import InvalidPhoneNumber, to_e164
 
-from . import services
+from . import (
+    admin_policy,  # noqa: F401  (registers the policy documents' admin)
+    services,
+)
 from .models import DataRequest, DataRequestEvent
 
 

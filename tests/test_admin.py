@@ -14,6 +14,7 @@ from campaigns.models import Message
 from campaigns.services import campaign_create
 from consent.models import ConsentEvent, Suppression
 from nextalerts.phones import phone_hash
+from privacy.services import data_request_open
 from subscribers.models import Keyword, SenderNumber, Subscriber, Tag
 from subscribers.services import subscriber_update
 from tests.factories import SenderNumberFactory
@@ -69,6 +70,7 @@ def data(tenant_a, tenant_b):
         invitation_create(
             business=tenant.business, email="new@example.com", role="member", invited_by=tenant.owner.user
         )
+        data_request_open(kind="access", phone=CONSUMER, actor=None, business=tenant.business, note="By email")
         campaign = campaign_create(
             business=tenant.business, name="Weekly deals", body="2 for 1!", sender_number=tenant.number
         )
