@@ -8,11 +8,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import Role
+from accounts.permissions import ADMINS_WRITE
 from nextalerts.api import BusinessViewSet, choice_filter, phone_filter
 from subscribers.api import BusinessNumberField
 from tracking.models import Click
 
-from . import selectors, services
+from . import ai, selectors, services
 from .models import Campaign, Message
 
 
@@ -77,6 +78,45 @@ class CampaignDetailSerializer(CampaignSerializer):
         return selectors.campaign_stats(campaign=campaign)
 
 
+class DraftRequestSerializer(serializers.Serializer):
+    brief = serializers.CharField(
+        max_length=ai.MAX_BRIEF, help_text='What the text is about: "20% off pizzas this Friday, families".'
+    )
+    tone = serializers.CharField(max_length=ai.MAX_TONE, required=False, allow_blank=True, default="")
+    max_segments = serializers.IntegerField(min_value=1, max_value=ai.MAX_SEGMENTS, default=2)
+
+
+class IssueSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class DraftSerializer(serializers.Serializer):
+    body = serializers.CharField()
+    notes = serializers.ListField(child=serializers.CharField(), help_text="What was changed to make it pass.")
+    flags = IssueSerializer(many=True, help_text="Content carriers may filter (alcohol, firearms...): yours to decide.")
+    segments = serializers.IntegerField()
+    encoding = serializers.CharField()
+
+
+class DraftsSerializer(serializers.Serializer):
+    drafts = DraftSerializer(many=True)
+
+
+class DraftingUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+
+
+class DraftingFailed(exceptions.APIException):
+    status_code = status.HTTP_502_BAD_GATEWAY
+
+
+def _draft(draft) -> dict:
+    check = draft.check.as_dict()
+    return {"body": draft.body, "notes": list(draft.notes), "flags": check["flags"], "segments": check["segments"],
+            "encoding": check["encoding"]}  # fmt: skip
+
+
 @extend_schema_view(
     list=extend_schema(parameters=[OpenApiParameter("status", OpenApiTypes.STR, enum=Campaign.Status.values)])
 )
@@ -123,6 +163,25 @@ class CampaignViewSet(
         campaign = services.campaign_launch(campaign=self.get_object())
         campaign.refresh_from_db()
         return Response(self.get_serializer(campaign).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=DraftRequestSerializer, responses={200: DraftsSerializer})
+    @action(detail=False, methods=["post"], role_map=ADMINS_WRITE)
+    def draft(self, request):
+        """Up to three suggested bodies written from a brief, each already checked (business name, opt-out, length,
+        no public link shorteners); drafts that could not be made to pass are left out."""
+        data = DraftRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            drafts = ai.campaign_drafts_write(business=request.business, **data.validated_data)
+        except ai.RateLimited as exc:
+            throttled = exceptions.Throttled(detail=exc.message)
+            throttled.wait = exc.retry_after  # sent as Retry-After; the message already says when
+            raise throttled from exc
+        except (ai.NotConfigured, ai.ProviderUnavailable) as exc:
+            raise DraftingUnavailable(exc.message) from exc
+        except ai.ProviderError as exc:
+            raise DraftingFailed(exc.message) from exc
+        return Response({"drafts": [_draft(d) for d in drafts]})
 
     @extend_schema(request=None, responses={200: CampaignDetailSerializer})
     @action(detail=True, methods=["post"])

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from subscribers.models import SenderNumber, Tag
 
+from .ai import MAX_BRIEF, MAX_TONE
 from .services import MAX_BODY, MAX_MEDIA
 
 NOW, LATER = "now", "later"
@@ -145,3 +146,39 @@ class CampaignForm(forms.Form):
             "when": LATER if campaign.send_at else NOW,
             "send_at": campaign.send_at,
         }
+
+
+class DraftRequestForm(forms.Form):
+    """The "Write it for me" panel: what the text is about, how it should sound, how long it may be."""
+
+    brief = forms.CharField(
+        label="What is the text about?",
+        max_length=MAX_BRIEF,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "20% off pizzas this Friday, for families"}),
+        help_text="Offers, dates and who it is for. Leave out customers' names and numbers: they are not needed.",
+        error_messages={
+            "required": "Say what the text is about, such as “20% off pizzas this Friday, for families”.",
+            "max_length": f"Keep the description to {MAX_BRIEF} characters or fewer.",
+        },
+    )
+    tone = forms.CharField(
+        label="Tone",
+        required=False,
+        max_length=MAX_TONE,
+        widget=forms.TextInput(attrs={"placeholder": "friendly"}),
+        error_messages={"max_length": f"Keep the tone to {MAX_TONE} characters or fewer, such as “fun”."},
+    )
+    max_segments = forms.TypedChoiceField(
+        label="Length",
+        choices=[
+            (1, "1 segment (up to 160 characters)"),
+            (2, "2 segments (up to 306 characters)"),
+            (3, "3 segments (up to 459 characters)"),
+        ],  # fmt: skip
+        coerce=int,
+        initial=1,
+        error_messages={
+            "required": "Choose how long the text may be.",
+            "invalid_choice": "Choose how long the text may be.",
+        },
+    )

@@ -27,8 +27,8 @@ from nextalerts.dashboard import (
 )
 from subscribers.models import Tag
 
-from . import segments, selectors, services
-from .forms import CampaignForm
+from . import ai, compliance, segments, selectors, services
+from .forms import CampaignForm, DraftRequestForm
 from .models import Campaign
 
 Status = Campaign.Status
@@ -84,7 +84,7 @@ def campaign_list(request):
     )
 
 
-def _measure_context(*, body, track_links, media_urls) -> dict:
+def _measure_context(*, body, track_links, media_urls, business) -> dict:
     body = body[:MEASURE_MAX_CHARS]
     measurement = selectors.body_measurement(body=body, track_links=track_links, media_urls=media_urls)
     characters = len(body)
@@ -108,6 +108,8 @@ def _measure_context(*, body, track_links, media_urls) -> dict:
         "summary": measurement.describe(),
         "display": " · ".join(parts),
         "note": "Links are counted as the short links recipients get." if tracked else "",
+        # Nothing to say about an empty body yet: the required-field error covers it on save.
+        "check": compliance.body_check(body=body, business=business, media_urls=media_urls).as_dict() if body else None,
     }
 
 
@@ -127,7 +129,7 @@ def campaign_measure(request):
     media = [line for line in request.POST.get("media_urls", "").splitlines() if line.strip()][: services.MAX_MEDIA]
     track_links = request.POST.get("track_links", "") in ("on", "true", "1")
     body = request.POST.get("body", "").replace("\r\n", "\n")
-    data = _measure_context(body=body, track_links=track_links, media_urls=media)
+    data = _measure_context(body=body, track_links=track_links, media_urls=media, business=request.business)
     tag_ids = _tag_ids(request.POST.getlist("tags")) if request.POST.get("audience") == "tags" else []
     if request.POST.get("audience") == "tags" and not tag_ids:
         data["audience_size"] = 0
@@ -136,13 +138,47 @@ def campaign_measure(request):
     return JsonResponse(data)
 
 
+@require_POST
+@dashboard_view(Role.ADMIN)
+def campaign_draft(request):
+    """Up to three checked drafts from a brief ("Write it for me"): a fragment for the composer's script, or a page of
+    its own when the browser posts the form without it."""
+    form = DraftRequestForm(request.POST)
+    context = {"draft_form": form, "drafts": [], "error": "", "configured": ai.is_configured()}
+    status = 200
+    if form.is_valid():
+        try:
+            context["drafts"] = ai.campaign_drafts_write(business=request.business, **form.cleaned_data)
+        except ValidationError as exc:
+            form_add_service_errors(form, exc)
+            status = 400
+        except ai.RateLimited as exc:
+            context["error"], status = exc.message, 429
+        except (ai.NotConfigured, ai.ProviderUnavailable) as exc:
+            context["error"], status = exc.message, 503
+        except ai.ProviderError as exc:
+            context["error"], status = exc.message, 502
+        else:
+            if not context["drafts"]:
+                context["error"] = (
+                    "None of the drafts passed the checks this time. Try again, or reword the description."
+                )
+    else:
+        status = 400
+    fragment = request.headers.get("X-Requested-With") == "fetch"
+    template = "dashboard/campaigns/_drafts.html" if fragment else "dashboard/campaigns/drafts.html"
+    return render(request, template, context, status=status)
+
+
 def _compose(request, campaign=None):
     business = request.business
     zone_name = timezone.get_current_timezone_name()
     if request.method == "POST":
         form = CampaignForm(request.POST, business=business, time_zone_name=zone_name)
+        launch = request.POST.get("action") == "launch"
+        if form.is_valid() and launch:
+            _refuse_problems(form, business)
         if form.is_valid():
-            launch = request.POST.get("action") == "launch"
             try:
                 with transaction.atomic():
                     if campaign is None:
@@ -176,7 +212,9 @@ def _compose(request, campaign=None):
         {
             "form": form,
             "campaign": campaign,
-            "measure": _measure_context(body=body, track_links=track_links, media_urls=media),
+            "measure": _measure_context(body=body, track_links=track_links, media_urls=media, business=business),
+            "draft_form": DraftRequestForm(),
+            "drafting_configured": ai.is_configured(),
             "audience_size": audience_size,
             "has_tags": Tag.objects.filter(business=business).exists(),
             "launch_label": "Schedule" if form["when"].value() == "later" else "Send now",
@@ -185,6 +223,22 @@ def _compose(request, campaign=None):
         },
         status=400 if form.is_bound and form.errors else 200,
     )
+
+
+def _refuse_problems(form, business) -> None:
+    """A text that breaks the sending rules may be saved as a draft, never sent: the problems go next to the body."""
+    data = form.cleaned_data
+    check = compliance.body_check(body=data["body"], business=business, media_urls=data["media_urls"])
+    if check.problems:
+        form.add_error("body", [problem.message for problem in check.problems])
+
+
+def _launch_checked(campaign):
+    check = compliance.body_check(body=campaign.body, business=campaign.business, media_urls=campaign.media_urls or ())
+    if check.problems:
+        problems = " ".join(problem.message for problem in check.problems)
+        raise ValidationError(f"This text cannot be sent yet. {problems} Edit the draft, then send it.")
+    return services.campaign_launch(campaign=campaign)
 
 
 def _copied(request) -> dict:
@@ -315,7 +369,7 @@ def campaign_launch(request, pk):
         request,
         campaign,
         template="dashboard/campaigns/confirm_launch.html",
-        action=lambda c: services.campaign_launch(campaign=c),
+        action=_launch_checked,
         notice=_saved_notice,
         extra=extra,
     )

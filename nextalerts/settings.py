@@ -136,6 +136,8 @@ OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_MODEL = env.str("OPENAI_MODEL", default="gpt-4o-mini")
 # The SDK's endpoint; tests and demos point it at the fake OpenAI server the project ships.
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="") or None
+# Seconds to wait for the model's answer before telling the user to try again.
+OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=20.0)
 # Drafting requests a business may make per hour.
 AI_DRAFTS_PER_HOUR = env.int("AI_DRAFTS_PER_HOUR", default=30)
 

@@ -92,3 +92,44 @@ def tenant_a(db):
 @pytest.fixture
 def tenant_b(db):
     return _tenant("Bella Realty")
+
+
+@pytest.fixture(scope="session")
+def fake_stripe_server():
+    from nextalerts.fakes.stripe_server import FakeStripeServer
+
+    with FakeStripeServer(api_key="sk_test_fake") as server:
+        yield server
+
+
+@pytest.fixture
+def fake_stripe(fake_stripe_server, settings):
+    """Billing on: the real stripe SDK pointed at the fake Stripe server, webhooks signed with the test secret."""
+    from nextalerts.fakes.stripe_signing import TEST_WEBHOOK_SECRET
+
+    fake_stripe_server.reset()
+    settings.STRIPE_SECRET_KEY = "sk_test_fake"
+    settings.STRIPE_API_BASE = fake_stripe_server.base_url
+    settings.STRIPE_WEBHOOK_SECRET = TEST_WEBHOOK_SECRET
+    settings.STRIPE_PRICE_STARTER = "price_starter_test"
+    settings.STRIPE_PRICE_GROWTH = "price_growth_test"
+    return fake_stripe_server
+
+
+@pytest.fixture(scope="session")
+def fake_openai_server():
+    from nextalerts.fakes.openai_server import FakeOpenAIServer
+
+    with FakeOpenAIServer(api_key="sk-test") as server:
+        yield server
+
+
+@pytest.fixture
+def fake_openai(fake_openai_server, settings):
+    """The real openai SDK, pointed at the fake OpenAI server, with drafting switched on."""
+    fake_openai_server.reset()
+    settings.OPENAI_API_KEY = "sk-test"
+    settings.OPENAI_BASE_URL = fake_openai_server.base_url
+    settings.OPENAI_MODEL = "gpt-4o-mini"
+    settings.AI_DRAFTS_PER_HOUR = 30
+    return fake_openai_server

@@ -69,7 +69,7 @@ def test_first_hour_of_a_business_owner(browser, daytime):
     browser.follow("Campaigns")
     browser.press("New campaign")
     browser.fill("Name", "Friday special")
-    browser.fill("Message", "Friday: 2 large pizzas for $20 at Tony's!")
+    browser.fill("Message", "Tony's Pizza: 2 large pizzas for $20 this Friday! Reply STOP to opt out")
     browser.wait_for_text("1 segment")
     browser.screenshot("campaign compose")
     browser.press("Send now")

@@ -8,7 +8,6 @@ import os
 import threading
 import time
 import uuid
-from itertools import pairwise
 
 import pytest
 import redis
@@ -16,11 +15,9 @@ import redis
 from campaigns.ratelimit import LocalRateLimiter, RedisRateLimiter, acquire, get_limiter
 
 RATE = 20  # messages per second
-# time.sleep overshoots and a worker may be scheduled late after waking; either can pull two sends closer together.
-JITTER = 0.010
 # How much longer than (n - 1) / rate a burst may take. Slots are fixed times, so delays do not add up; the workers
-# start together (after start-up and connecting), and a burst measures within a millisecond of the ideal here.
-SLACK = 0.1
+# start together (after start-up and connecting). A loaded machine can wake a worker late for its slot: allow that.
+SLACK = 0.3
 
 
 @pytest.fixture
@@ -34,13 +31,16 @@ def key(redis_url):
 
 
 def _assert_within_rate(stamps, rate, n):
+    """No second — nor any half second — holds more sends than the rate allows (one more for where the window
+    falls). Gaps between two single sends are not compared: a worker woken late for its slot sends closer to the next
+    one without the rate being exceeded, and a loaded machine does that."""
     stamps = sorted(stamps)
     assert len(stamps) == n
-    for i, start in enumerate(stamps):
-        in_window = sum(1 for t in stamps[i:] if t < start + 1.0)
-        assert in_window <= rate + 1, f"{in_window} sends in the second from {start - stamps[0]:.3f}s"
-    gaps = [b - a for a, b in pairwise(stamps)]
-    assert min(gaps) >= 1 / rate - JITTER, f"two sends only {min(gaps) * 1000:.1f} ms apart"
+    for window in (1.0, 0.5):
+        allowed = rate * window + 1
+        for i, start in enumerate(stamps):
+            in_window = sum(1 for t in stamps[i:] if t < start + window)
+            assert in_window <= allowed, f"{in_window} sends in the {window}s from {start - stamps[0]:.3f}s"
     duration = stamps[-1] - stamps[0]
     assert duration <= (n - 1) / rate + SLACK, f"{n} sends took {duration:.3f}s, expected about {(n - 1) / rate:.3f}s"
 

@@ -40,7 +40,7 @@ def subscribe(tenant, phone, tags=()):
     return subscriber
 
 
-def draft(tenant, name="Pizza night", body="Tony's: 2 for 1 pizza tonight! Reply STOP to cancel", **fields):
+def draft(tenant, name="Pizza night", body="Tony's Pizza: 2 for 1 pizza tonight! Reply STOP to cancel", **fields):
     fields.setdefault("sender_number", tenant.number)
     return services.campaign_create(
         business=tenant.business, created_by=tenant.owner.user, name=name, body=body, **fields
@@ -54,7 +54,7 @@ def url(name, campaign):
 def compose_data(tenant, **overrides):
     data = {
         "name": "Friday deal",
-        "body": "Tony's: 2 for 1 pizza tonight! Reply STOP to cancel",
+        "body": "Tony's Pizza: 2 for 1 pizza tonight! Reply STOP to cancel",
         "media_urls": "",
         "sender_number": tenant.number.pk,
         "audience": "all",
@@ -354,7 +354,7 @@ def test_editing_a_draft_changes_it(client, tenant_a):
     campaign = draft(tenant_a)
     client.force_login(tenant_a.admin.user)
     page = client.get(url("campaign-edit", campaign)).content.decode()
-    assert "Tony&#x27;s: 2 for 1 pizza tonight!" in page
+    assert "Tony&#x27;s Pizza: 2 for 1 pizza tonight!" in page
     response = client.post(url("campaign-edit", campaign), compose_data(tenant_a, name="Renamed", body="New text"))
     assert response.status_code == 302
     campaign.refresh_from_db()
