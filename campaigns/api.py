@@ -131,8 +131,8 @@ class CampaignViewSet(
     """Campaigns: written as drafts, launched now or at send_at, cancelled while messages are still queued."""
 
     queryset = Campaign.objects.all()
-    role_map = {"GET": Role.MEMBER, "HEAD": Role.MEMBER, "OPTIONS": Role.MEMBER, "POST": Role.MEMBER,
-                "PUT": Role.MEMBER, "PATCH": Role.MEMBER, "DELETE": Role.MEMBER}  # fmt: skip
+    # Members read; admins and owners write, launch and cancel (as in the dashboard).
+    role_map = ADMINS_WRITE
 
     def get_serializer_class(self):
         return CampaignDetailSerializer if self.action in ("retrieve", "launch", "cancel") else CampaignSerializer
@@ -160,7 +160,7 @@ class CampaignViewSet(
     @action(detail=True, methods=["post"])
     def launch(self, request, pk=None):
         """Send now, or schedule when send_at is in the future."""
-        campaign = services.campaign_launch(campaign=self.get_object())
+        campaign = services.campaign_launch_checked(campaign=self.get_object())
         campaign.refresh_from_db()
         return Response(self.get_serializer(campaign).data, status=status.HTTP_202_ACCEPTED)
 
@@ -247,8 +247,9 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 
     queryset = Message.objects.all()
     serializer_class = MessageSerializer
-    # Only the methods offered: PUT/PATCH/DELETE answer 405 for every role, not "needs the admin role" to a member.
-    role_map = {"GET": Role.MEMBER, "HEAD": Role.MEMBER, "OPTIONS": Role.MEMBER, "POST": Role.MEMBER}
+    # Members read; sending needs an admin. Only the methods offered: PUT/PATCH/DELETE answer 405 for every role,
+    # not "needs the admin role" to a member.
+    role_map = {"GET": Role.MEMBER, "HEAD": Role.MEMBER, "OPTIONS": Role.MEMBER, "POST": Role.ADMIN}
 
     def get_queryset(self):
         clicks = _person_clicks(self.request.business)

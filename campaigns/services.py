@@ -15,16 +15,17 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts import billing
 from accounts.models import Business
 from consent.locks import phone_locks
-from consent.policy import SendKind, can_send, can_send_many
+from consent.policy import BILLING_PAUSED, SendKind, can_send, can_send_many
 from nextalerts.phones import InvalidPhoneNumber, phone_hash, to_e164
 from nextalerts.sms import get_backend
 from nextalerts.sms.messages import DeliveryReport, OutboundSms, SendError, SendOutcomeUnknown
 from subscribers.models import SenderNumber, Subscriber
 from tracking import links
 
-from . import quiet_hours, ratelimit
+from . import compliance, quiet_hours, ratelimit, segments
 from .models import Campaign, Message
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ CHUNK_SIZE = 25
 STALE_DISPATCH = timedelta(minutes=5)
 # Retryable refusals (429, connection refused) a message survives before it is failed.
 MAX_SEND_ATTEMPTS = 10
+# How often a campaign paused for an overdue payment looks again (the dispatcher brings its messages back).
+BILLING_RECHECK = timedelta(hours=1)
 
 
 class SendRefused(Exception):
@@ -214,6 +217,7 @@ def _send_chunk(messages: list[Message], now: datetime) -> None:
         for message in messages:
             message.updated_at = stamp
         _write_outcomes(messages)
+        _record_usage(business, to_send, now)
         for message in messages:
             if message.status == Status.BLOCKED and message.error_code in CARRIER_STOP_CODES:
                 from consent.services import suppression_from_carrier
@@ -221,6 +225,17 @@ def _send_chunk(messages: list[Message], now: datetime) -> None:
                 suppression_from_carrier(
                     business=business, phone=message.phone_number, provider_message_id="", detail=message.error_detail
                 )
+
+
+def _record_usage(business, handed_over: list[Message], now: datetime) -> None:
+    """Count the segments handed to the provider (sent, or possibly sent) into the billing period: one UPDATE."""
+    total = 0
+    for message in handed_over:
+        if message.status == Status.SENT or (message.status == Status.SENDING and message.error_code == "unknown"):
+            media = message.campaign.media_urls if message.campaign is not None else ()
+            total += segments.measure(message.body, media_urls=media).segments or 1
+    if total:
+        billing.usage_record(business=business, segments=total, now=now)
 
 
 def _write_outcomes(messages: list[Message]) -> None:
@@ -271,6 +286,10 @@ def _check(business, messages: list[Message], now: datetime) -> list[Message]:
                     _outcome(message, Status.QUEUED, send_after=wait_until, dispatched_at=None)
                     continue
             decision = decisions[message.phone_number]
+            if not decision and decision.reason == BILLING_PAUSED:
+                # Paused, not dropped: the campaign goes on once the payment is made (or is cancelled by the owner).
+                _outcome(message, Status.QUEUED, send_after=now + BILLING_RECHECK, dispatched_at=None)
+                continue
             if not decision:
                 _outcome(message, Status.BLOCKED, error_detail=decision.reason[:500])
                 logger.info("sms.send.blocked", extra={"message_id": message.pk, "reason": decision.reason})
@@ -354,6 +373,16 @@ def conversation_reply(*, business: Business, to: str, body: str) -> Message:
 # --- Campaigns --------------------------------------------------------------------------------------------------------
 
 
+def campaign_launch_checked(*, campaign: Campaign, now: datetime | None = None) -> Campaign:
+    """A person's "send" or "schedule" (dashboard and API): the text must first meet the sending rules, however it
+    was written (by hand or drafted by AI); a draft that does not may be saved, never sent."""
+    check = compliance.body_check(body=campaign.body, business=campaign.business, media_urls=campaign.media_urls or ())
+    if check.problems:
+        problems = " ".join(problem.message for problem in check.problems)
+        raise ValidationError({"body": f"This text cannot be sent yet. {problems} Edit the draft, then send it."})
+    return campaign_launch(campaign=campaign, now=now)
+
+
 def campaign_launch(*, campaign: Campaign, now: datetime | None = None) -> Campaign:
     """Launch now, or schedule for send_at. Only a draft can be launched."""
     now = now or timezone.now()
@@ -363,6 +392,7 @@ def campaign_launch(*, campaign: Campaign, now: datetime | None = None) -> Campa
         raise ValidationError({"number": "Choose the number to send from before launching."})
     if not campaign.body.strip():
         raise ValidationError({"body": "The message text is empty."})
+    _check_billing(campaign, now)
     if campaign.send_at and campaign.send_at > now:
         Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.DRAFT).update(
             status=Campaign.Status.SCHEDULED, updated_at=now
@@ -380,6 +410,34 @@ def campaign_launch(*, campaign: Campaign, now: datetime | None = None) -> Campa
 
     transaction.on_commit(lambda: _safe(launch_campaign.delay, campaign.pk))
     return campaign
+
+
+def _check_billing(campaign: Campaign, now: datetime) -> None:
+    """Refuse a launch while campaigns are paused for an overdue payment, or when the audience would need more
+    segments than the plan has left this period (estimated: subscribed, not suppressed, × segments per text)."""
+    from .selectors import campaign_audience_size, campaign_measurement
+
+    business = campaign.business
+    if billing.campaigns_paused(business, now):
+        paused = billing.pause_date(business)
+        raise ValidationError(
+            {"__all__": f"Campaigns are paused since {paused:%B} {paused.day}, {paused.year} because a payment is "
+                        "overdue. Update your card in Settings → Plan & usage to send again."}
+        )  # fmt: skip
+    if not billing.quotas_enforced():
+        return
+    per_text = max(1, campaign_measurement(campaign=campaign).segments)
+    recipients = campaign_audience_size(business=business, tag_ids=campaign.tags.values_list("pk", flat=True))
+    needed = recipients * per_text
+    remaining = billing.segments_remaining(business, now)
+    if needed > remaining:
+        plan = billing.plan_for(business)
+        _start, end = billing.usage_period(business, now)
+        raise ValidationError(
+            {"__all__": f"This campaign needs {needed:,} segments ({recipients:,} recipients × {per_text} "
+                        f"segment{'s' if per_text != 1 else ''}) but only {remaining:,} are left this month on the "
+                        f"{plan.name} plan; upgrade or wait until {end:%B} {end.day}, {end.year}."}
+        )  # fmt: skip
 
 
 def _safe(call, *args, **kwargs):

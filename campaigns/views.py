@@ -188,7 +188,7 @@ def _compose(request, campaign=None):
                     else:
                         saved = services.campaign_update(instance=campaign, **form.service_fields())
                     if launch:
-                        saved = services.campaign_launch(campaign=saved)
+                        saved = services.campaign_launch_checked(campaign=saved)
             except ValidationError as exc:
                 form_add_service_errors(form, exc, renamed={"number": "sender_number"})
             else:
@@ -231,14 +231,6 @@ def _refuse_problems(form, business) -> None:
     check = compliance.body_check(body=data["body"], business=business, media_urls=data["media_urls"])
     if check.problems:
         form.add_error("body", [problem.message for problem in check.problems])
-
-
-def _launch_checked(campaign):
-    check = compliance.body_check(body=campaign.body, business=campaign.business, media_urls=campaign.media_urls or ())
-    if check.problems:
-        problems = " ".join(problem.message for problem in check.problems)
-        raise ValidationError(f"This text cannot be sent yet. {problems} Edit the draft, then send it.")
-    return services.campaign_launch(campaign=campaign)
 
 
 def _copied(request) -> dict:
@@ -369,7 +361,7 @@ def campaign_launch(request, pk):
         request,
         campaign,
         template="dashboard/campaigns/confirm_launch.html",
-        action=_launch_checked,
+        action=lambda campaign: services.campaign_launch_checked(campaign=campaign),
         notice=_saved_notice,
         extra=extra,
     )

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from enum import StrEnum
 
+from accounts import billing
 from accounts.models import Business
 from nextalerts.phones import phone_hash as hash_phone
 from subscribers.models import Subscriber
@@ -24,6 +25,10 @@ class SendKind(StrEnum):
 COMPLIANCE_KINDS = {SendKind.OPT_OUT_CONFIRMATION, SendKind.HELP_REPLY}
 # Need a subscribed subscriber, not merely an unsuppressed number.
 SUBSCRIBER_KINDS = {SendKind.OPT_IN_CONFIRMATION, SendKind.TRANSACTIONAL, SendKind.MARKETING}
+# Paused while a payment is overdue beyond the grace period. Only campaigns: one-to-one transactional texts and
+# inbox replies answer someone who is waiting, and consent replies (STOP, HELP, opt-in) must never depend on the bill.
+BILLING_PAUSED_KINDS = {SendKind.MARKETING}
+BILLING_PAUSED = "billing: payment overdue"
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,8 @@ def can_send_many(business: Business, phones, kind: str) -> dict[str, Decision]:
         return {phone: Decision(True) for phone in phones}
     if business.status != Business.Status.ACTIVE and kind not in COMPLIANCE_KINDS:
         return {phone: Decision(False, f"business is {business.status}") for phone in phones}
+    if kind in BILLING_PAUSED_KINDS and billing.campaigns_paused(business):
+        return {phone: Decision(False, BILLING_PAUSED) for phone in phones}
     digests = {phone: hash_phone(phone) for phone in phones}
     suppressed = dict(
         Suppression.objects.filter(business=business, phone_hash__in=digests.values()).values_list(

@@ -1,0 +1,210 @@
+"""POST /webhooks/stripe/: signed events move a business between plans; forged, stale and repeated ones change
+nothing; an event about one Stripe customer never touches another business."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts import billing
+from accounts.models import Business
+from nextalerts.fakes import stripe_signing
+from nextalerts.sms.models import WebhookEvent
+
+Status = Business.BillingStatus
+PERIOD_START = int(time.time()) - 86400
+PERIOD_END = PERIOD_START + 30 * 86400
+
+
+def post_event(event, *, headers=None, body=None):
+    body = stripe_signing.dumps(event) if body is None else body
+    headers = stripe_signing.sign(body) if headers is None else headers
+    return Client().post(reverse("webhook-stripe"), data=body, content_type="application/json", **headers)
+
+
+def subscription(event_type, *, customer="cus_A", sub="sub_A", price="price_starter_test", status="active", **kw):
+    return stripe_signing.subscription_event(
+        event_type, subscription_id=sub, customer=customer, price=price, status=status,
+        period_start=PERIOD_START, period_end=PERIOD_END, **kw,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def subscribed(tenant_a, fake_stripe):
+    """tenant_a after a finished Checkout for the Starter plan."""
+    fake_stripe.add_customer("cus_A")
+    fake_stripe.add_subscription(
+        "sub_A", customer="cus_A", price="price_starter_test", period_start=PERIOD_START, period_end=PERIOD_END
+    )
+    event = stripe_signing.checkout_completed(
+        business_id=tenant_a.business.pk, customer="cus_A", subscription="sub_A", plan="starter"
+    )
+    assert post_event(event).status_code == 200
+    tenant_a.business.refresh_from_db()
+    return tenant_a
+
+
+def test_checkout_completed_moves_free_to_starter(subscribed, fake_stripe):
+    business = subscribed.business
+    assert (business.plan, business.billing_status) == ("starter", Status.ACTIVE)
+    assert (business.stripe_customer_id, business.stripe_subscription_id) == ("cus_A", "sub_A")
+    assert business.current_period_start.timestamp() == PERIOD_START
+    assert business.current_period_end.timestamp() == PERIOD_END
+    assert billing.plan_for(business) == billing.STARTER
+    # The period came from Stripe, through the SDK.
+    assert fake_stripe.requests_to("/v1/subscriptions/sub_A", method="GET")
+    stored = WebhookEvent.objects.get(provider="stripe")
+    assert (stored.event_type, stored.outcome, stored.business) == (
+        "checkout.session.completed", "checkout.session.completed", business,
+    )  # fmt: skip
+
+
+def test_the_whole_life_of_a_subscription(subscribed):
+    """starter → growth → past due → paid again → cancelled (back to the free plan's limits)."""
+    business = subscribed.business
+
+    assert post_event(subscription("customer.subscription.updated", price="price_growth_test")).status_code == 200
+    business.refresh_from_db()
+    assert (billing.plan_for(business), business.billing_status) == (billing.GROWTH, Status.ACTIVE)
+
+    failed = stripe_signing.invoice_event("invoice.payment_failed", customer="cus_A", subscription="sub_A")
+    assert post_event(failed).status_code == 200
+    business.refresh_from_db()
+    assert business.billing_status == Status.PAST_DUE
+    first_failure = business.payment_failed_at
+    assert first_failure is not None
+    assert billing.plan_for(business) == billing.GROWTH  # the plan's limits stay during the grace period
+    assert not billing.campaigns_paused(business)
+    assert billing.campaigns_paused(business, timezone.now() + timedelta(days=8))
+
+    # Stripe retries the charge: the grace period still runs from the first failure.
+    again = stripe_signing.invoice_event(
+        "invoice.payment_failed", customer="cus_A", subscription="sub_A", created=int(time.time()) + 3600
+    )
+    post_event(again)
+    business.refresh_from_db()
+    assert business.payment_failed_at == first_failure
+
+    assert (
+        post_event(stripe_signing.invoice_event("invoice.paid", customer="cus_A", subscription="sub_A")).status_code
+        == 200
+    )
+    business.refresh_from_db()
+    assert (business.billing_status, business.payment_failed_at) == (Status.ACTIVE, None)
+
+    deleted = subscription("customer.subscription.deleted", price="price_growth_test", status="canceled")
+    assert post_event(deleted).status_code == 200
+    business.refresh_from_db()
+    assert (business.plan, business.billing_status, business.stripe_subscription_id) == ("free", Status.CANCELED, "")
+    assert billing.plan_for(business) == billing.FREE
+    # An invoice arriving late for the cancelled subscription does not bring it back.
+    post_event(stripe_signing.invoice_event("invoice.paid", customer="cus_A", subscription="sub_A"))
+    business.refresh_from_db()
+    assert business.billing_status == Status.CANCELED
+
+
+def test_subscription_status_past_due_and_unpaid(subscribed):
+    post_event(subscription("customer.subscription.updated", status="past_due"))
+    business = Business.objects.get(pk=subscribed.business.pk)
+    assert business.billing_status == Status.PAST_DUE and business.payment_failed_at is not None
+
+
+def test_forged_signature_is_refused_and_nothing_stored(subscribed):
+    event = subscription("customer.subscription.deleted", status="canceled")
+    body = stripe_signing.dumps(event)
+    forged = stripe_signing.sign(body, secret="whsec_someone_else")
+    assert post_event(event, headers=forged).status_code == 400
+    assert post_event(event, headers={}).status_code == 400  # unsigned
+    assert post_event(event, headers={"HTTP_STRIPE_SIGNATURE": "nonsense"}).status_code == 400
+    # Signed, then changed on the way.
+    tampered = body.replace('"canceled"', '"active"')
+    assert post_event(event, headers=stripe_signing.sign(body), body=tampered).status_code == 400
+    assert WebhookEvent.objects.filter(provider="stripe").count() == 1  # the checkout only
+    assert Business.objects.get(pk=subscribed.business.pk).plan == "starter"
+
+
+def test_replayed_event_with_a_stale_timestamp_is_refused(subscribed):
+    event = subscription("customer.subscription.deleted", status="canceled")
+    body = stripe_signing.dumps(event)
+    stale = stripe_signing.sign(body, timestamp=int(time.time()) - 3600)
+    response = post_event(event, headers=stale, body=body)
+    assert response.status_code == 400
+    assert "tolerance" in response.json()["error"]
+    assert not WebhookEvent.objects.filter(event_id=event["id"]).exists()
+    assert Business.objects.get(pk=subscribed.business.pk).plan == "starter"
+
+
+def test_duplicate_event_id_is_applied_once(subscribed):
+    failed = stripe_signing.invoice_event("invoice.payment_failed", customer="cus_A", subscription="sub_A")
+    assert post_event(failed).status_code == 200
+    business = Business.objects.get(pk=subscribed.business.pk)
+    # The business pays; then Stripe redelivers the old failure, freshly signed.
+    post_event(stripe_signing.invoice_event("invoice.paid", customer="cus_A", subscription="sub_A"))
+    response = post_event(failed)
+    assert response.status_code == 200 and response.json() == {"status": "duplicate"}
+    business.refresh_from_db()
+    assert business.billing_status == Status.ACTIVE
+    assert WebhookEvent.objects.filter(event_id=failed["id"]).count() == 1
+
+
+def test_unknown_event_types_are_stored_and_ignored(subscribed):
+    event = stripe_signing.event("customer.updated", {"id": "cus_A", "object": "customer"})
+    response = post_event(event)
+    assert response.status_code == 200 and response.json() == {"status": "ignored"}
+    assert WebhookEvent.objects.get(event_id=event["id"]).outcome == "ignored"
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["not json", "[]", '{"id": "evt_1"}', '{"id": "evt_1", "type": "invoice.paid", "data": {"object": 5}}'],
+)
+def test_signed_garbage_is_a_400(fake_stripe, db, body):
+    assert post_event(None, body=body, headers=stripe_signing.sign(body)).status_code == 400
+    assert not WebhookEvent.objects.filter(provider="stripe").exists()
+
+
+def test_no_secret_configured_asks_stripe_to_retry(settings, tenant_a):
+    settings.STRIPE_WEBHOOK_SECRET = ""
+    event = stripe_signing.invoice_event("invoice.paid", customer="cus_A", subscription="sub_A")
+    assert post_event(event).status_code == 503
+    assert not WebhookEvent.objects.exists()
+
+
+def test_get_is_not_allowed(db):
+    assert Client().get(reverse("webhook-stripe")).status_code == 405
+
+
+# --- Tenancy ----------------------------------------------------------------------------------------------------------
+
+
+def test_event_for_another_customer_changes_only_that_business(subscribed, tenant_b):
+    Business.objects.filter(pk=tenant_b.business.pk).update(
+        stripe_customer_id="cus_B", plan="growth", billing_status=Status.ACTIVE
+    )
+    post_event(stripe_signing.invoice_event("invoice.payment_failed", customer="cus_B", subscription="sub_B"))
+    a, b = Business.objects.get(pk=subscribed.business.pk), Business.objects.get(pk=tenant_b.business.pk)
+    assert (a.billing_status, a.payment_failed_at) == (Status.ACTIVE, None)
+    assert b.billing_status == Status.PAST_DUE
+    post_event(subscription("customer.subscription.deleted", customer="cus_B", sub="sub_B", status="canceled"))
+    a, b = Business.objects.get(pk=subscribed.business.pk), Business.objects.get(pk=tenant_b.business.pk)
+    assert (a.plan, b.plan) == ("starter", "free")
+
+
+def test_unknown_customer_changes_nothing(subscribed):
+    response = post_event(stripe_signing.invoice_event("invoice.payment_failed", customer="cus_X", subscription="s"))
+    assert response.json() == {"status": "unknown-customer"}
+    assert Business.objects.get(pk=subscribed.business.pk).billing_status == Status.ACTIVE
+
+
+def test_checkout_for_a_business_with_another_customer_is_refused(subscribed, tenant_b):
+    Business.objects.filter(pk=tenant_b.business.pk).update(stripe_customer_id="cus_B")
+    # A session naming tenant_b but paid by tenant_a's customer: not a session this service created for tenant_b.
+    event = stripe_signing.checkout_completed(
+        business_id=tenant_b.business.pk, customer="cus_A", subscription="sub_A", plan="growth"
+    )
+    assert post_event(event).json() == {"status": "customer-mismatch"}
+    b = Business.objects.get(pk=tenant_b.business.pk)
+    assert (b.plan, b.stripe_customer_id, b.billing_status) == ("free", "cus_B", Status.NONE)
