@@ -1,5 +1,7 @@
 """Settings → Plan & usage: the plan, this period's texts against the quota, and the way to Stripe to pay."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -46,6 +48,8 @@ def billing_page(request):
             "percent": min(100, round(100 * used / plan.monthly_segments)) if plan.monthly_segments else 100,
             "period_start": period_start,
             "period_end": period_end,
+            # The period is [start, end): its last moment is what a person calls its last day.
+            "period_last": period_end - timedelta(microseconds=1),
             "past_due": billing.billing_enabled() and business.billing_status == Business.BillingStatus.PAST_DUE,
             "pause_at": pause_at,
             "paused": billing.campaigns_paused(business, now),

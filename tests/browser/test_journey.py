@@ -35,7 +35,7 @@ def sign_up(browser, *, business, email):
     browser.wait_for_text("Overview")
 
 
-def test_first_hour_of_a_business_owner(browser, daytime):
+def test_first_hour_of_a_business_owner(browser, daytime, fake_openai):
     sign_up(browser, business="Tony's Pizza", email="tony@example.com")
     assert browser.path == "/app/"
     browser.screenshot("overview, first run")
@@ -69,6 +69,14 @@ def test_first_hour_of_a_business_owner(browser, daytime):
     browser.follow("Campaigns")
     browser.press("New campaign")
     browser.fill("Name", "Friday special")
+    # Drafts written by the (fake) OpenAI server, checked, one of them put in the message box.
+    browser.driver.find_element(By.CSS_SELECTOR, ".write-for-me summary").click()
+    browser.fill("What is the text about?", "2 large pizzas for $20 this Friday, families")
+    browser.press("Write drafts")
+    browser.wait_for_text("Use this draft")
+    browser.screenshot("campaign drafts")
+    browser.press("Use this draft")
+    assert "Tony's Pizza" in browser.field("Message").get_attribute("value")
     browser.fill("Message", "Tony's Pizza: 2 large pizzas for $20 this Friday! Reply STOP to opt out")
     browser.wait_for_text("1 segment")
     browser.screenshot("campaign compose")
@@ -95,6 +103,10 @@ def test_first_hour_of_a_business_owner(browser, daytime):
     for section in ("Inbox", "QR codes", "Compliance", "Settings"):
         browser.follow(section)
         browser.screenshot(section)
+    for label, path in (("plan and usage", "/app/settings/billing/"), ("your data", "/app/settings/data/"),
+                        ("team", "/app/settings/team/"), ("api tokens", "/app/settings/tokens/")):  # fmt: skip
+        browser.open(path)
+        browser.screenshot(label)
     browser.driver.set_window_size(390, 844)  # a phone
     browser.open("/app/")
     browser.screenshot("overview on a phone")

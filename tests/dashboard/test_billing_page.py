@@ -197,3 +197,12 @@ def test_query_count_does_not_grow_with_usage_history(client, tenant_a, fake_str
     with CaptureQueriesContext(connection) as many:
         client.get(PAGE)
     assert len(few) == len(many)
+
+
+def test_the_usage_period_is_the_calendar_month_in_utc_whatever_the_business_time_zone(client, tenant_a):
+    import time_machine
+
+    client.force_login(tenant_a.owner.user)  # the business is in New York
+    with time_machine.travel("2026-11-22 17:00:00+00:00"):
+        html = client.get("/app/settings/billing/").content.decode()
+    assert "(Nov 1 – Nov 30, 2026, UTC)" in html
