@@ -13,7 +13,9 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from .background import BackgroundServer
 
 
 @dataclass
@@ -185,34 +187,15 @@ def _make_handler(state: FakeOpenAI):
     return Handler
 
 
-class FakeOpenAIServer:
+class FakeOpenAIServer(BackgroundServer):
     """Runs the fake on 127.0.0.1 in a background thread: `with FakeOpenAIServer() as fake: fake.base_url`."""
 
+    name = "fake-openai"
+    path_prefix = "/v1"
+
     def __init__(self, host="127.0.0.1", port=0, api_key="sk-test"):
-        self.state = FakeOpenAI(api_key=api_key)
-        self.httpd = ThreadingHTTPServer((host, port), _make_handler(self.state))
-        self.httpd.daemon_threads = True
-        self.thread = None
-
-    @property
-    def base_url(self):
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}/v1"
-
-    def start(self):
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="fake-openai", daemon=True)
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+        state = FakeOpenAI(api_key=api_key)
+        super().__init__(state, _make_handler(state), host=host, port=port)
 
     # Conveniences that read through to the state.
     @property

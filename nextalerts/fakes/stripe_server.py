@@ -11,8 +11,10 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
+
+from .background import BackgroundServer
 
 
 @dataclass
@@ -201,34 +203,15 @@ def _make_handler(state: FakeStripe):
     return Handler
 
 
-class FakeStripeServer:
+class FakeStripeServer(BackgroundServer):
     """Runs the fake on 127.0.0.1 in a background thread: `with FakeStripeServer() as fake: fake.base_url`."""
 
+    name = "fake-stripe"
+    path_prefix = ""
+
     def __init__(self, host="127.0.0.1", port=0, api_key="sk_test_fake"):
-        self.state = FakeStripe(api_key=api_key)
-        self.httpd = ThreadingHTTPServer((host, port), _make_handler(self.state))
-        self.httpd.daemon_threads = True
-        self.thread = None
-
-    @property
-    def base_url(self):
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self):
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="fake-stripe", daemon=True)
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+        state = FakeStripe(api_key=api_key)
+        super().__init__(state, _make_handler(state), host=host, port=port)
 
     def reset(self):
         self.state.reset()

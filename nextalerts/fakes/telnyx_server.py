@@ -13,7 +13,9 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from .background import BackgroundServer
 
 
 @dataclass
@@ -172,34 +174,15 @@ def _make_handler(state: FakeTelnyx):
     return Handler
 
 
-class FakeTelnyxServer:
+class FakeTelnyxServer(BackgroundServer):
     """Runs the fake on 127.0.0.1 in a background thread: `with FakeTelnyxServer() as fake: fake.base_url`."""
 
+    name = "fake-telnyx"
+    path_prefix = "/v2"
+
     def __init__(self, host="127.0.0.1", port=0, api_key="KEY_TEST"):
-        self.state = FakeTelnyx(api_key=api_key)
-        self.httpd = ThreadingHTTPServer((host, port), _make_handler(self.state))
-        self.httpd.daemon_threads = True
-        self.thread = None
-
-    @property
-    def base_url(self):
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}/v2"
-
-    def start(self):
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="fake-telnyx", daemon=True)
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+        state = FakeTelnyx(api_key=api_key)
+        super().__init__(state, _make_handler(state), host=host, port=port)
 
     # Conveniences that read through to the state.
     def messages(self):
