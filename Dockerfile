@@ -27,7 +27,8 @@ RUN DEBUG=false \
     PHONE_HASH_KEY=collectstatic-only-not-a-secret-0123456789 \
     python manage.py collectstatic --noinput
 
-RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home --shell /usr/sbin/nologin app
+RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home --shell /usr/sbin/nologin app \
+    && mkdir -p /app/media && chown app:app /app/media
 USER app
 
 EXPOSE 8000

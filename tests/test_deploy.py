@@ -101,6 +101,14 @@ def test_compose_app_services_run_in_production_mode_against_the_compose_service
         assert re.fullmatch(rf"\$\{{{name}:\?.+\}}", environment[name]), environment[name]
 
 
+@pytest.mark.parametrize("service", ["web", "worker", "beat"])
+def test_compose_app_services_share_the_archives_volume(compose, service):
+    """The web app writes data-request archives; the worker's retention job deletes them: one volume at MEDIA_ROOT."""
+    assert "media:/app/media" in compose["services"][service]["volumes"]
+    assert "media" in compose["volumes"]
+    assert "mkdir -p /app/media && chown app:app /app/media" in (ROOT / "Dockerfile").read_text()
+
+
 def test_every_variable_compose_interpolates_is_documented_in_env_example():
     documented = set(env_example_entries())
     interpolated = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", COMPOSE.read_text()))
