@@ -202,7 +202,7 @@ class SuppressionAddForm(PhoneCleanMixin, forms.Form):
     )
 
 
-@dashboard_view(write_role=Role.ADMIN)
+@dashboard_view()  # adding a number only ever stops texts: any member may (as in the API); removing needs an admin
 def suppressions(request):
     business = request.business
     add_form = SuppressionAddForm(request.POST if request.method == "POST" else None, prefix="add")
@@ -234,7 +234,7 @@ def suppressions(request):
             "add_form": add_form,
             "page": page,
             "query": query_without_page(request),
-            "can_manage": can(request, Role.ADMIN),
+            "can_remove": can(request, Role.ADMIN),
             "section": "suppressions",
         },
     )

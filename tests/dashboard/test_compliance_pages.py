@@ -175,8 +175,8 @@ def test_list_shows_this_business_only(client, both):
     html = response.content.decode()
     assert "+12025550155" in html
     assert "+12025550199" not in html and SHARED not in html
-    # Members see the list but not the controls.
-    assert "Add a number" not in html and "Remove" not in html
+    # Members see the list and may add a number; removing one is an admin's.
+    assert "Add a number" in html and "Remove" not in html  # a member adds; only an admin removes
 
 
 def test_admin_adds_a_number(client, tenant_a):
@@ -192,11 +192,15 @@ def test_admin_adds_a_number(client, tenant_a):
     assert Suppression.objects.filter(business=tenant_a.business).count() == 1
 
 
-def test_member_cannot_add(client, tenant_a):
+def test_a_member_may_add_a_number_as_in_the_api_but_not_remove_one(client, tenant_a):
+    """Adding only ever stops texts; taking a number off the list needs an admin."""
     client.force_login(tenant_a.member.user)
     response = client.post(LIST, {"add-phone": "+12025550166"})
-    assert response.status_code == 403
-    assert not Suppression.objects.exists()
+    assert response.status_code == 302
+    suppression = Suppression.objects.get(business=tenant_a.business)
+    assert "Remove" not in client.get(LIST).content.decode()
+    assert client.post(f"/app/compliance/do-not-text/{suppression.pk}/remove/").status_code == 403
+    assert Suppression.objects.filter(pk=suppression.pk).exists()
 
 
 @pytest.mark.parametrize(
