@@ -160,6 +160,12 @@ class BusinessForm(forms.Form):
     name = forms.CharField(
         label="Business name", max_length=120, error_messages={"required": "Please enter your business name."}
     )
+    category = forms.CharField(
+        label="Kind of business",
+        max_length=80,
+        required=False,
+        help_text="Such as pizza shop, real-estate agent or gym: it tells the campaign writer how to sound.",
+    )
     address = forms.CharField(label="Address", max_length=255, required=False)
     phone = forms.CharField(
         label="Phone",

@@ -184,7 +184,9 @@ def rate_limit_hit(*, scope: str, limit: int, window: timedelta) -> bool:
 
 
 # --- the business profile ---------------------------------------------------------------------------------------------
-BUSINESS_PROFILE_FIELDS = ("name", "address", "phone", "support_contact", "time_zone", "marketing_messages_per_day")
+BUSINESS_PROFILE_FIELDS = (
+    "name", "category", "address", "phone", "support_contact", "time_zone", "marketing_messages_per_day",
+)  # fmt: skip
 
 
 def business_update(*, business: Business, **fields) -> Business:

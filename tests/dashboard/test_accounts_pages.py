@@ -298,6 +298,7 @@ def _profile(**overrides):
         "support_contact": "help@tonys.example",
         "time_zone": "America/Chicago",
         "marketing_messages_per_day": "2",
+        "category": "pizza shop",
         **overrides,
     }
 
@@ -327,6 +328,7 @@ def test_owner_edits_the_business_details(tenant_a):
         2,
     )
     assert business.support_contact == "help@tonys.example"
+    assert business.category == "pizza shop"  # what the campaign writer is told the business is
 
 
 @pytest.mark.parametrize("role", ["admin", "member"])
