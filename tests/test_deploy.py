@@ -46,7 +46,8 @@ def env_example_entries() -> dict[str, tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def compose() -> dict:
-    yaml = pytest.importorskip("yaml", reason="PyYAML (a dependency of drf-spectacular) reads the compose file")
+    import yaml  # PyYAML, a locked dependency of drf-spectacular
+
     return yaml.safe_load(COMPOSE.read_text())
 
 

@@ -164,6 +164,15 @@ class Browser:
         self.driver.save_screenshot(str(path))
         return path
 
+    def log_in(self, user, password="correct horse battery 42"):
+        user.set_password(password)
+        user.save()
+        self.open("/login/")
+        self.fill("Email address", user.email)
+        self.fill("Password", password)
+        self.press("Log in")
+        self.wait_for_text("Overview")
+
     def forget_session(self):
         self.driver.delete_all_cookies()
 

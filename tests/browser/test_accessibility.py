@@ -8,19 +8,9 @@ from tests.factories import MembershipFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def log_in(browser, user, password="correct horse battery 42"):
-    user.set_password(password)
-    user.save()
-    browser.open("/login/")
-    browser.fill("Email address", user.email)
-    browser.fill("Password", password)
-    browser.press("Log in")
-    browser.wait_for_text("Overview")
-
-
 def test_the_first_tab_stop_skips_to_the_content_and_the_sidebar_follows(browser):
     owner = MembershipFactory(business__name="Gym Nine").user
-    log_in(browser, owner)
+    browser.log_in(owner)
     body = browser.driver.switch_to.active_element
     body.send_keys(Keys.TAB)
     skip = browser.driver.switch_to.active_element

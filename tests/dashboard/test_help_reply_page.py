@@ -4,12 +4,8 @@ one; members cannot; each business sees and changes only its own."""
 import html as html_lib
 import json
 import re
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -162,65 +158,6 @@ def test_the_checklist_is_what_consent_replies_checks(client, tenant_a):
     assert business.support_contact in contact["label"] and business.phone in contact["label"]
     assert [e["pattern"] for e in elements] == [p.pattern for _w, p, _f in replies.REQUIRED_HELP_ELEMENTS]
     assert length["max"] == replies.MAX_HELP_LENGTH
-
-
-# What the browser ticks off must agree with what the server accepts: run the real keywords.js in node against a
-# stand-in for the page.
-CHECKLIST_RUNNER = """
-const fs = require("fs");
-const [scriptPath, requirements, texts] = process.argv.slice(2);
-let ready;
-const field = {value: "", addEventListener() {}};
-const items = [];
-const list = {appendChild(item) { items.push(item); }};
-const box = {hidden: true, getAttribute: (n) => (n === "data-requirements" ? requirements : "id_help_text"),
-             querySelector: (s) => (s === "ul" ? list : null)};
-global.document = {
-  createElement: () => ({}), getElementById: () => field,
-  addEventListener: (_e, fn) => { ready = fn; }, querySelectorAll: () => [box],
-};
-eval(fs.readFileSync(scriptPath, "utf8"));
-const verdicts = JSON.parse(texts).map((text) => {
-  field.value = text; items.length = 0; ready();
-  return items.filter((i) => i.className === "missing").length;
-});
-console.log(JSON.stringify(verdicts));
-"""
-
-
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
-@pytest.mark.parametrize("contacts", [{}, {"support_contact": "help@tonys.example", "phone": "(415) 555-0100"}])
-def test_the_browser_checklist_agrees_with_the_server(client, tenant_a, tmp_path, contacts):
-    business = tenant_a.business
-    business.support_contact, business.phone = contacts.get("support_contact", ""), contacts.get("phone", "")
-    business.save()
-    client.force_login(tenant_a.admin.user)
-    requirements = json.dumps(_requirements(client.get(HELP_REPLY).content.decode()))
-    name = business.name
-    texts = [
-        f"{name}: help@tonys.example. {DISCLOSURES}",
-        f"{name}: call +1 415 555 0100. {DISCLOSURES}",
-        f"{name}: call 415.555.0100. {DISCLOSURES}",
-        f"{name}: www.tonys.example. {DISCLOSURES}",
-        f"{name}: ask in the shop. {DISCLOSURES}",
-        f"{name}: help@tonys.example. message and data rates may apply. msgs freq. varies. STOP",
-        f"{name}: help@tonys.example. Msg frequency varies. Msg & data rates may apply. stop",
-        f"Someone: help@tonys.example. {DISCLOSURES}",
-        f"{name}: help@tonys.example. {DISCLOSURES}" + "!" * 300,
-    ]
-    runner = tmp_path / "run.js"
-    runner.write_text(CHECKLIST_RUNNER)
-    script = Path(settings.BASE_DIR) / "static" / "js" / "keywords.js"
-    result = subprocess.run(
-        ["node", str(runner), str(script), requirements, json.dumps(texts)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    browser = json.loads(result.stdout)
-    server = [len(replies.help_text_problems(text, business=business)) for text in texts]
-    assert browser == server
 
 
 @pytest.mark.parametrize(
