@@ -10,12 +10,11 @@ import logging
 
 import stripe
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from nextalerts.sms.models import WebhookEvent
+from nextalerts.sms.models import DUPLICATE, WebhookEvent
 
 from .billing import billing_event_apply
 
@@ -59,16 +58,10 @@ def stripe_webhook(request):
         return _error(400, 'Not a Stripe event: expected {"id", "type", "data": {"object"}}.')
     event_id, event_type = event["id"][:100], event["type"][:64]
 
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                stored = WebhookEvent.objects.create(
-                    provider="stripe", event_id=event_id, event_type=event_type, payload=event
-                )
-        except IntegrityError:
-            logger.info("billing.webhook.duplicate", extra={"event_id": event_id})
-            return JsonResponse({"status": "duplicate"})
-        outcome, business = billing_event_apply(event)
-        stored.outcome, stored.business = outcome[:64], business
-        stored.save(update_fields=["outcome", "business"])
+    outcome = WebhookEvent.objects.handle_once(
+        provider="stripe", event_id=event_id, event_type=event_type, payload=event,
+        handle=lambda: billing_event_apply(event),
+    )  # fmt: skip
+    if outcome == DUPLICATE:
+        logger.info("billing.webhook.duplicate", extra={"event_id": event_id})
     return JsonResponse({"status": outcome})

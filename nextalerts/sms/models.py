@@ -1,6 +1,27 @@
 """Raw provider webhook events, each stored once by the provider's event id."""
 
-from django.db import models
+from django.db import IntegrityError, models, transaction
+
+DUPLICATE = "duplicate"  # the outcome of an event id already stored: it was handled the first time
+
+
+class WebhookEventManager(models.Manager):
+    def handle_once(self, *, provider: str, event_id: str, event_type: str, payload, handle) -> str:
+        """Store a provider's event and act on it in one transaction, once per event id.
+
+        `handle()` answers (outcome, the business concerned or None); an event id seen before is not handled again
+        and answers DUPLICATE. An error in `handle()` rolls the stored event back, so the provider's retry applies it.
+        """
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    stored = self.create(provider=provider, event_id=event_id, event_type=event_type, payload=payload)
+            except IntegrityError:
+                return DUPLICATE
+            outcome, business = handle()
+            stored.outcome, stored.business = outcome[:64], business
+            stored.save(update_fields=["outcome", "business"])
+        return outcome
 
 
 class WebhookEvent(models.Model):
@@ -15,6 +36,8 @@ class WebhookEvent(models.Model):
     business = models.ForeignKey(
         "accounts.Business", null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_events"
     )
+
+    objects = WebhookEventManager()
 
     class Meta:
         ordering = ["-received_at", "-id"]

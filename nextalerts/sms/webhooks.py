@@ -10,7 +10,7 @@ import logging
 import time
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -22,7 +22,7 @@ from telnyx.lib.webhook_verification import WebhookVerificationError, verify_web
 from nextalerts.celery import app as celery_app
 
 from .messages import DeliveryReport, InboundMessage
-from .models import WebhookEvent
+from .models import DUPLICATE, WebhookEvent
 
 logger = logging.getLogger(__name__)
 
@@ -160,23 +160,18 @@ def telnyx_webhook(request):
         _schedule_reports()
         return JsonResponse({"status": "accepted"}, status=202)
 
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                stored = WebhookEvent.objects.create(
-                    provider="telnyx", event_id=event_id, event_type=event_type, payload=body
-                )
-        except IntegrityError:
-            logger.info("sms.webhook.duplicate", extra={"event_id": event_id})
-            return JsonResponse({"status": "duplicate"})
+    def handle():
         if normalized is None:
             logger.info("sms.webhook.ignored", extra={"event_id": event_id, "event_type": event_type})
-            outcome, business = "ignored", None
-        else:
-            # Each handler answers (outcome, the business concerned or None).
-            outcome, business = import_string(HANDLERS[type(normalized)])(message=normalized)
-        stored.outcome, stored.business = outcome[:64], business
-        stored.save(update_fields=["outcome", "business"])
+            return "ignored", None
+        # Each handler answers (outcome, the business concerned or None).
+        return import_string(HANDLERS[type(normalized)])(message=normalized)
+
+    outcome = WebhookEvent.objects.handle_once(
+        provider="telnyx", event_id=event_id, event_type=event_type, payload=body, handle=handle
+    )
+    if outcome == DUPLICATE:
+        logger.info("sms.webhook.duplicate", extra={"event_id": event_id})
     return JsonResponse({"status": outcome})
 
 
