@@ -207,8 +207,7 @@ def business_deletion_cancel(*, business: Business, actor, request=None) -> Busi
         locked = Business.objects.select_for_update().get(pk=business.pk)
         if locked.status != Business.Status.DELETED or locked.purged_at is not None:
             raise ValidationError("This business is not waiting to be deleted.")
-        purge_due = locked.deletion_requested_at + timedelta(days=settings.RETENTION_DELETED_BUSINESS_DAYS)
-        if purge_due <= timezone.now():
+        if business_purge_date(business=locked) <= timezone.now():
             # The retention job may be purging it right now, in several transactions: too late to take it back.
             raise ValidationError("This business's data is being removed; the deletion can no longer be cancelled.")
         locked.status = Business.Status.ACTIVE
