@@ -1,8 +1,9 @@
 """What every fake provider server shares: an HTTP server on 127.0.0.1 in a background thread, used as a context
 manager (`with FakeX() as fake: fake.base_url`), with its recorded state on `.state`."""
 
+import json
 import threading
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class BackgroundServer:
@@ -34,3 +35,31 @@ class BackgroundServer:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+class JsonHandler(BaseHTTPRequestHandler):
+    """A quiet keep-alive handler that answers JSON."""
+
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle on, delayed ACKs add ~40 ms to every kept-alive call.
+    disable_nagle_algorithm = True
+
+    def log_message(self, format, *args):  # quiet
+        pass
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status, payload, headers=None):
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        try:
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up waiting (a timeout test)

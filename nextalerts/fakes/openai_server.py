@@ -13,9 +13,8 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 
-from .background import BackgroundServer
+from .background import BackgroundServer, JsonHandler
 
 
 @dataclass
@@ -125,26 +124,7 @@ def _completion(body: dict, drafts: list[str]) -> dict:
 
 
 def _make_handler(state: FakeOpenAI):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-
-        def log_message(self, format, *args):  # quiet
-            pass
-
-        def _send(self, status, payload, headers=None):
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.end_headers()
-            try:
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up waiting (a timeout test)
-
+    class Handler(JsonHandler):
         def _error(self, status, message, type, headers=None):
             self._send(status, {"error": {"message": message, "type": type, "param": None, "code": None}}, headers)
 
@@ -154,8 +134,7 @@ def _make_handler(state: FakeOpenAI):
             return self._error(404, "Not found", "invalid_request_error")
 
         def do_POST(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
+            raw = self._body()
             try:
                 body = json.loads(raw or b"{}")
             except json.JSONDecodeError:

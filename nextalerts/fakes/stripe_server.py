@@ -6,15 +6,13 @@ subscription lookups, in Stripe's shapes, and records every request with its for
     python manage.py run_fake_stripe --port 8766   # then STRIPE_API_BASE=http://127.0.0.1:8766
 """
 
-import json
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
 
-from .background import BackgroundServer
+from .background import BackgroundServer, JsonHandler
 
 
 @dataclass
@@ -105,25 +103,12 @@ def _error(message, *, param=None, code="resource_missing", kind="invalid_reques
 
 
 def _make_handler(state: FakeStripe):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-
-        def log_message(self, format, *args):  # quiet
-            pass
-
+    class Handler(JsonHandler):
         def _send(self, status, payload):
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("Request-Id", _id("req"))
-            self.end_headers()
-            self.wfile.write(data)
+            super()._send(status, payload, {"Request-Id": _id("req")})
 
         def _params(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length).decode() if length else ""
+            raw = self._body().decode()
             query = urlsplit(self.path).query
             return dict(parse_qsl(raw or query, keep_blank_values=True))
 

@@ -13,9 +13,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler
 
-from .background import BackgroundServer
+from .background import BackgroundServer, JsonHandler
 
 
 @dataclass
@@ -108,29 +107,10 @@ def _message_response(body):
 
 
 def _make_handler(state: FakeTelnyx):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # Headers and body go out in two writes; with Nagle on, delayed ACKs add ~40 ms to every kept-alive call.
-        disable_nagle_algorithm = True
-
-        def log_message(self, format, *args):  # quiet
-            pass
-
-        def _send(self, status, payload, headers=None):
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(JsonHandler):
         def _read_json(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
             try:
-                return json.loads(raw or b"{}")
+                return json.loads(self._body() or b"{}")
             except json.JSONDecodeError:
                 return None
 
