@@ -8,6 +8,7 @@ import os
 import threading
 import time
 import uuid
+from itertools import pairwise
 
 import pytest
 import redis
@@ -15,9 +16,13 @@ import redis
 from campaigns.ratelimit import LocalRateLimiter, RedisRateLimiter, acquire, get_limiter
 
 RATE = 20  # messages per second
-# How much longer than (n - 1) / rate a burst may take. Slots are fixed times, so delays do not add up; the workers
-# start together (after start-up and connecting). A loaded machine can wake a worker late for its slot: allow that.
-SLACK = 0.3
+# The clock is read just after a reservation returns: that, not the limiter, can put two slots this much closer.
+JITTER = 0.010
+# How much longer than (n - 1) / rate the reserved slots may span. Slots are fixed times, so delays do not add up; the
+# workers start together (after start-up and connecting).
+SLACK = 0.1
+# The sends themselves may end later still: a loaded machine can wake a worker late for its slot.
+SEND_SLACK = 0.3
 
 
 @pytest.fixture
@@ -31,22 +36,37 @@ def key(redis_url):
 
 
 def _assert_within_rate(stamps, rate, n):
-    """No second — nor any half second — holds more sends than the rate allows (one more for where the window
-    falls). Gaps between two single sends are not compared: a worker woken late for its slot sends closer to the next
-    one without the rate being exceeded, and a loaded machine does that."""
+    """Each stamp is (reserved slot, send time). The slots are one interval apart and span no longer than the burst
+    needs; no send comes before its slot; and no second — nor half second — of sends holds more than the rate allows
+    (one more for where the window falls), however late a worker woke."""
     stamps = sorted(stamps)
     assert len(stamps) == n
+    slots, sends = [slot for slot, _ in stamps], sorted(sent for _, sent in stamps)
+    gaps = [b - a for a, b in pairwise(slots)]
+    assert min(gaps) >= 1 / rate - JITTER, f"two slots only {min(gaps) * 1000:.1f} ms apart"
+    span = slots[-1] - slots[0]
+    assert span <= (n - 1) / rate + SLACK, f"{n} slots spanned {span:.3f}s, expected about {(n - 1) / rate:.3f}s"
+    assert all(sent >= slot - JITTER for slot, sent in stamps), "a send came before its slot"
     for window in (1.0, 0.5):
         allowed = rate * window + 1
-        for i, start in enumerate(stamps):
-            in_window = sum(1 for t in stamps[i:] if t < start + window)
-            assert in_window <= allowed, f"{in_window} sends in the {window}s from {start - stamps[0]:.3f}s"
-    duration = stamps[-1] - stamps[0]
-    assert duration <= (n - 1) / rate + SLACK, f"{n} sends took {duration:.3f}s, expected about {(n - 1) / rate:.3f}s"
+        for i, start in enumerate(sends):
+            in_window = sum(1 for t in sends[i:] if t < start + window)
+            assert in_window <= allowed, f"{in_window} sends in the {window}s from {start - sends[0]:.3f}s"
+    duration = sends[-1] - sends[0]
+    assert duration <= (n - 1) / rate + SEND_SLACK, f"{n} sends took {duration:.3f}s"
+
+
+def _reserve_and_send(limiter, key, rate) -> tuple[float, float]:
+    """As acquire() does: reserve a slot, sleep until it. Returns (the slot, when the send happened)."""
+    wait = limiter.reserve(key, rate)
+    slot = time.time() + wait
+    time.sleep(wait)
+    return slot, time.time()
 
 
 def _assert_interleaved(a, b):
     """Both workers sent during the burst, rather than one after the other, so they really shared the key."""
+    a, b = [sent for _, sent in a], [sent for _, sent in b]
     assert min(a) < max(b) and min(b) < max(a), "the workers did not send at the same time"
 
 
@@ -58,8 +78,7 @@ def _redis_worker(url, key, rate, count, barrier, results):
         barrier.wait(timeout=10)
         stamps = []
         for _ in range(count):
-            time.sleep(limiter.reserve(key, rate))
-            stamps.append(time.time())
+            stamps.append(_reserve_and_send(limiter, key, rate))
         results.put((os.getpid(), stamps))
     except BaseException as exc:
         results.put((os.getpid(), exc))
@@ -99,8 +118,7 @@ def test_local_burst_from_threads_never_exceeds_the_rate():
     def worker(out):
         barrier.wait(timeout=10)
         for _ in range(per_thread):
-            time.sleep(limiter.reserve(key, RATE))
-            out.append(time.time())
+            out.append(_reserve_and_send(limiter, key, RATE))
 
     threads = [threading.Thread(target=worker, args=(out,)) for out in stamps]
     for thread in threads:
