@@ -1,8 +1,10 @@
 """POST /webhooks/telnyx/: signatures, storing each event once, and answers that never 500."""
 
+import threading
 import time
 
 import pytest
+from django.db import connection
 
 from campaigns.models import Message
 from consent.models import ConsentEvent, Suppression
@@ -174,3 +176,62 @@ def test_a_delivery_report_is_stored_and_applied_after_the_answer(tenant_a, monk
     assert delivery_reports_apply_pending() == {"applied": 1, "remaining": False}
     assert WebhookEvent.objects.get().outcome == "unknown-message"
     assert delivery_reports_apply_pending() == {"applied": 0, "remaining": False}
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        signing.message_finalized(provider_message_id="out-1", to_number=CONSUMER, event_id="e" * 101),
+        {"data": {"id": "e-long-type", "event_type": "message." + "x" * 60, "payload": {}}},
+    ],
+    ids=["event id", "event type"],
+)
+def test_an_over_long_event_id_or_type_is_a_clean_4xx(tenant_a, event):
+    response = post_webhook(event)
+    assert response.status_code == 400
+    assert "too long" in response.json()["error"]
+    assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize("kind", ["delivery report", "inbound text"])
+def test_a_nul_character_in_a_signed_body_is_stored_without_an_error(tenant_a, kind):
+    """JSON may escape a NUL (\\u0000), which PostgreSQL's JSON type refuses: the event is still stored and answered."""
+    if kind == "delivery report":
+        event = signing.message_finalized(provider_message_id="out-\x00-1", to_number=CONSUMER)
+    else:
+        event = signing.message_received(from_number=CONSUMER, to_number=tenant_a.number.phone_number, text="Hi\x00")
+    response = post_webhook(event)
+    assert response.status_code in (200, 202), response.content
+    assert WebhookEvent.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="ends the web process's session from a second one")
+def test_a_delivery_report_on_a_connection_the_database_dropped_is_stored_on_a_new_one(tenant_a, caplog):
+    """The report's INSERT is its own connection check: a database restart between two requests costs no failure."""
+    assert post_webhook(signing.message_finalized(provider_message_id="out-1", to_number=CONSUMER)).status_code == 202
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    ended = []
+
+    def end_session():  # from a thread of its own: its own connection
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+                ended.append(cursor.fetchone()[0])
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=end_session)
+    thread.start()
+    thread.join(timeout=30)
+    assert ended == [True]
+
+    response = post_webhook(signing.message_finalized(provider_message_id="out-2", to_number=CONSUMER))
+    assert response.status_code == 202
+    assert "sms.webhook.reconnected" in caplog.messages
+    assert WebhookEvent.objects.filter(event_type="message.finalized").count() == 2
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != pid
