@@ -1,6 +1,8 @@
 """A consumer's texts end to end: signed Telnyx webhook in, consent recorded, reply out through the real telnyx SDK
 to the fake Telnyx server."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.test import TestCase
 
@@ -10,6 +12,8 @@ from consent.models import ConsentEvent, Suppression
 from consent.policy import SendKind
 from subscribers.models import Subscriber
 from tests.helpers import text_in
+
+NOON_NY = datetime(2026, 1, 14, 17, 0, tzinfo=UTC)
 
 CONSUMER = "+12025550143"
 DISCLOSURES = ["Msg frequency varies", "Msg & data rates may apply", "STOP"]
@@ -129,7 +133,7 @@ def test_a_message_queued_before_stop_is_not_sent_after_it(tenant_a, fake_telnyx
     _text(tenant_a, "STOP")
     from campaigns.services import message_send
 
-    message_send(message_id=pending.pk)
+    message_send(message_id=pending.pk, now=NOON_NY)  # inside the consumer's hours: only consent can hold it
     pending.refresh_from_db()
     assert pending.status == Message.Status.BLOCKED
     assert [m["text"] for m in fake_telnyx.messages()] == [

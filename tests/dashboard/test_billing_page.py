@@ -3,6 +3,7 @@ to Stripe Checkout and the customer portal (through the real SDK against the fak
 
 import html
 import re
+import zoneinfo
 from datetime import timedelta
 
 import pytest
@@ -72,7 +73,7 @@ def test_past_due_shows_the_date_campaigns_pause(client, tenant_a, fake_stripe, 
     _subscribe(tenant_a.business, billing_status="past_due", payment_failed_at=failed)
     client.force_login(tenant_a.member.user)
     text = _text(client.get(PAGE))
-    pause = failed + timedelta(days=7)
+    pause = timezone.localtime(failed + timedelta(days=7), zoneinfo.ZoneInfo(tenant_a.business.time_zone))
     assert "A payment is overdue" in text
     assert "or campaigns pause on that day" in text
     assert f"{pause:%B} {pause.day}, {pause.year}" in text
