@@ -112,7 +112,9 @@ class Browser:
 
     def wait_for_text(self, text, timeout=10):
         try:
-            WebDriverWait(self.driver, timeout).until(
+            # A page that is being replaced (a form just submitted) can lose its body under the lookup: Chromium then
+            # answers "Node with given id does not belong to the document" rather than a stale element; look again.
+            WebDriverWait(self.driver, timeout, ignored_exceptions=(WebDriverException,)).until(
                 expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "body"), text)
             )
         except TimeoutException:
