@@ -13,21 +13,18 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from accounts.services import api_token_create
 from campaigns.models import Campaign, Message
 from nextalerts.fakes import signing
 from subscribers.models import Subscriber
-from tests.helpers import text_in
+from tests.helpers import database_url, text_in, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -35,29 +32,10 @@ CONSUMER = "+12025550143"
 BODY = "Tony's Pizza: 2-for-1 slices today. Reply STOP to opt out"
 
 
-def _database_url():
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    auth = quote(db["USER"] or "")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"])
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 def _free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def _wait_for(predicate, timeout, interval=0.25):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return False
 
 
 def _afternoon_profile(now: datetime) -> str:
@@ -120,7 +98,7 @@ class LocalRun:
 def local_run(tmp_path, fake_telnyx):
     env = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "CELERY_TASK_ALWAYS_EAGER")}
     env.update(
-        DATABASE_URL=_database_url(),
+        DATABASE_URL=database_url(),
         LOCAL_BROKER_DIR=str(tmp_path / "broker"),  # the embedded default, in a folder of this test's own
         SMS_BACKEND="telnyx",
         TELNYX_API_KEY=settings.TELNYX_API_KEY,
@@ -132,7 +110,7 @@ def local_run(tmp_path, fake_telnyx):
     )
     run = LocalRun(env, tmp_path / "localrun.log")
     try:
-        assert _wait_for(run.ready, timeout=120), f"make run's processes did not start:\n{run.output()}"
+        assert wait_for(run.ready, timeout=120), f"make run's processes did not start:\n{run.output()}"
         yield run
     finally:
         run.stop()
@@ -160,8 +138,8 @@ def test_make_run_alone_sends_a_scheduled_campaign_on_time_and_retries_a_429(aud
     assert (status, launched["status"]) == (202, "scheduled")
 
     # Refused once with 429, then sent again by the worker once Retry-After has passed.
-    assert _wait_for(lambda: len(fake_telnyx.messages()) == 2, timeout=60), fake_telnyx.messages()
-    assert _wait_for(lambda: Message.objects.get(campaign_id=campaign["id"]).status == Message.Status.SENT, 10)
+    assert wait_for(lambda: len(fake_telnyx.messages()) == 2, timeout=60), fake_telnyx.messages()
+    assert wait_for(lambda: Message.objects.get(campaign_id=campaign["id"]).status == Message.Status.SENT, 10)
     message = Message.objects.get(campaign_id=campaign["id"])
     launch = Campaign.objects.get(pk=campaign["id"]).launched_at
     assert send_at <= launch < send_at + timedelta(seconds=60), "launched within a minute of its time"
@@ -178,7 +156,7 @@ def test_make_run_alone_sends_a_scheduled_campaign_on_time_and_retries_a_429(aud
     }
     status, _ = local_run.request("POST", "/webhooks/telnyx/", data=report.encode(), headers=headers)
     assert status == 202
-    assert _wait_for(lambda: Message.objects.get(pk=message.pk).status == Message.Status.DELIVERED, timeout=30)
+    assert wait_for(lambda: Message.objects.get(pk=message.pk).status == Message.Status.DELIVERED, timeout=30)
 
 
 def test_make_run_prints_what_it_starts_and_ctrl_c_stops_all_of_it(tenant_a, local_run):
@@ -198,7 +176,7 @@ def test_make_run_prints_what_it_starts_and_ctrl_c_stops_all_of_it(tenant_a, loc
     local_run.stop()
     assert local_run.process.returncode == 0
     for name, pid in pids.items():
-        assert _wait_for(lambda pid=pid: not _alive(pid), timeout=5), f"the {name} process outlived Ctrl-C"
+        assert wait_for(lambda pid=pid: not _alive(pid), timeout=5), f"the {name} process outlived Ctrl-C"
     assert "Stopped." in local_run.output()
 
 
