@@ -302,6 +302,8 @@ def team(request):
             "members": selectors.team_members(business=business),
             "invitations": selectors.invitations_pending(business=business) if is_owner else [],
             "roles": Role.choices,
+            # The last owner cannot leave (the service refuses too): the page says so before the click.
+            "sole_owner": is_owner and selectors.owners_count(business=business) == 1,
             "section": "team",
         },
     )
