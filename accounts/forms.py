@@ -96,7 +96,11 @@ class EmailLoginForm(AuthenticationForm):
         "invalid_login": "That email and password don't match. Check them and try again.",
         "inactive": "This account has been switched off. Contact support to turn it back on.",
         "locked": "Too many failed attempts. Try again in {minutes} or reset your password.",
+        "one_left": "One more wrong password locks logging in for {minutes}.",
+        "few_left": "{left} more wrong passwords lock logging in for {minutes}.",
     }
+    # From this many attempts left, a wrong password also says how many remain before the lock.
+    WARN_WHEN_LEFT = 2
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
@@ -125,6 +129,9 @@ class EmailLoginForm(AuthenticationForm):
                     remaining = services.login_failure_record(email=email, ip=ip)
                     if remaining:
                         raise self._locked(remaining) from exc
+                    left = services.login_attempts_left(email=email, ip=ip)
+                    if left <= self.WARN_WHEN_LEFT:
+                        raise self._few_left(left) from exc
                 raise
         return self.cleaned_data
 
@@ -133,9 +140,17 @@ class EmailLoginForm(AuthenticationForm):
         services.login_failures_clear(email=user.email)
 
     def _locked(self, seconds):
-        minutes = max(1, -(-seconds // 60))
-        wait = "1 minute" if minutes == 1 else f"{minutes} minutes"
-        return forms.ValidationError(self.error_messages["locked"].format(minutes=wait), code="locked")
+        return forms.ValidationError(self.error_messages["locked"].format(minutes=_minutes(seconds)), code="locked")
+
+    def _few_left(self, left):
+        message = self.error_messages["one_left" if left == 1 else "few_left"]
+        warning = message.format(left=left, minutes=_minutes(services.LOGIN_LOCK.total_seconds()))
+        return forms.ValidationError(f"{self.error_messages['invalid_login']} {warning}", code="invalid_login")
+
+
+def _minutes(seconds) -> str:
+    minutes = max(1, -(-int(seconds) // 60))
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
 class EmailPasswordResetForm(PasswordResetForm):

@@ -166,6 +166,15 @@ def login_failure_record(*, email, ip) -> int:
     return login_lock_remaining(email=email, ip=ip)
 
 
+def login_attempts_left(*, email, ip) -> int:
+    """Wrong passwords still allowed for this email from this address before the lock; the same whether or not an
+    account has the email, so the count reveals nothing about who has one."""
+    left = []
+    for scope, limit in _login_scopes(email=email, ip=ip):
+        left.append(limit - (cache.get(f"login-failures:{scope}") or 0))
+    return max(0, min(left))
+
+
 def login_failures_clear(*, email) -> None:
     """Forget an email's failures and lock: after a successful log-in, or a password reset proves who they are."""
     scope, _limit = _login_scopes(email=email, ip=None)[0]
