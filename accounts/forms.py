@@ -77,6 +77,14 @@ class SignupForm(ConsentCheckboxesMixin, forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     password = new_password_field("Password")
+    support_contact = forms.CharField(
+        label="Support contact",
+        max_length=300,  # the service says what the limit is, in words
+        required=False,
+        help_text="Carriers require your reply to anyone who texts HELP to say how to reach you: a phone number, "
+        "email address or web address. You can add it later in Settings.",
+        widget=forms.TextInput(attrs={"placeholder": "help@yourshop.com or (415) 555-0100"}),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

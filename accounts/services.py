@@ -3,6 +3,7 @@
 import hashlib
 import logging
 import math
+import re
 import secrets
 import time
 from datetime import timedelta
@@ -49,18 +50,49 @@ def business_create(*, name, owner, **fields) -> Business:
     return business
 
 
-def user_signup(*, email, password, business_name, confirm_age, accept_terms) -> tuple[User, Business]:
-    """Create a user and the business they own. Age and terms must be confirmed explicitly."""
+SUPPORT_CONTACT_MAX_LENGTH = 255
+SUPPORT_CONTACT_UNUSABLE = (
+    "Enter a phone number, email address or web address where customers can reach you, such as "
+    "help@yourshop.com or (415) 555-0100."
+)
+_EMAIL_LIKE = re.compile(r"^[^\s@]+@[^\s@]+\.[a-z]{2,}$", re.I)
+_PHONE_LIKE = re.compile(r"^\+?[\d\s().-]+(?:\s*(?:ext\.?|x)\s*\d{1,6})?$", re.I)
+_WEB_LIKE = re.compile(r"^(?:https?://)?(?:[a-z0-9-]+\.)+[a-z]{2,}(?:[/?#]\S*)?$", re.I)
+
+
+def support_contact_clean(value: str) -> str:
+    """The support contact HELP replies send, trimmed; refused (ValueError with what to enter) unless it is a phone
+    number, email address or web address someone could actually use. Empty is allowed: Settings asks again."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    if len(value) > SUPPORT_CONTACT_MAX_LENGTH:
+        raise ValueError(f"Keep the support contact to at most {SUPPORT_CONTACT_MAX_LENGTH} characters.")
+    phone_digits = len(re.sub(r"\D", "", re.split(r"(?i)ext|x", value)[0]))
+    if _EMAIL_LIKE.match(value) or _WEB_LIKE.match(value) or (_PHONE_LIKE.match(value) and phone_digits >= 7):
+        return value
+    raise ValueError(SUPPORT_CONTACT_UNUSABLE)
+
+
+def user_signup(
+    *, email, password, business_name, confirm_age, accept_terms, support_contact: str = ""
+) -> tuple[User, Business]:
+    """Create a user and the business they own. Age and terms must be confirmed explicitly; the support contact that
+    HELP replies carry is asked for here and may be left for Settings."""
     if confirm_age is not True:
         raise SignupError("confirm_age", "You must confirm that you are 18 or older (send confirm_age: true).")
     if accept_terms is not True:
         raise SignupError("accept_terms", "You must accept the terms of service (send accept_terms: true).")
+    try:
+        support_contact = support_contact_clean(support_contact)
+    except ValueError as exc:
+        raise SignupError("support_contact", str(exc)) from exc
     email = User.objects.normalize_email(email).lower()
     _check_new_user(email=email, password=password)
     try:
         with transaction.atomic():
             user = _create_new_user(email=email, password=password)
-            business = business_create(name=business_name.strip(), owner=user)
+            business = business_create(name=business_name.strip(), owner=user, support_contact=support_contact)
     except IntegrityError as exc:  # the same email signed up concurrently
         raise SignupError("email", ACCOUNT_EXISTS) from exc
     return user, business

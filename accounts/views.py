@@ -90,6 +90,7 @@ def signup(request):
                     business_name=form.cleaned_data["business_name"],
                     confirm_age=form.cleaned_data["confirm_age"],
                     accept_terms=form.cleaned_data["accept_terms"],
+                    support_contact=form.cleaned_data["support_contact"],
                 )
             except services.SignupError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)

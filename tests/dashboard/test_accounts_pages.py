@@ -112,6 +112,37 @@ def test_signup_errors_are_shown_next_to_their_field(overrides, field, words):
     assert not Business.objects.filter(name="Ana's Bakery").exists()
 
 
+@pytest.mark.parametrize("contact", ["help@anasbakery.example", "(415) 555-0100", "+1 415 555 0100 ext. 2",
+                                     "https://anasbakery.example/help", "anasbakery.example"])  # fmt: skip
+@pytest.mark.django_db
+def test_signup_asks_for_the_support_contact_that_help_replies_send(contact):
+    client = Client()
+    assert "Support contact" in client.get(reverse("signup")).content.decode()
+
+    response = client.post(reverse("signup"), _signup_data(support_contact=f"  {contact} "))
+
+    assert response.status_code == 302
+    assert Business.objects.get(name="Ana's Bakery").support_contact == contact
+
+
+@pytest.mark.parametrize("contact", ["ask at the counter", "12345", "@@", "x" * 300])
+@pytest.mark.django_db
+def test_signup_refuses_a_support_contact_nobody_could_use(contact):
+    response = Client().post(reverse("signup"), _signup_data(support_contact=contact))
+
+    assert response.status_code == 200
+    error = _field_error(response, "support_contact")
+    assert "phone number, email address or web address" in error or "at most 255" in error
+    assert not Business.objects.filter(name="Ana's Bakery").exists()
+
+
+@pytest.mark.django_db
+def test_signup_without_a_support_contact_leaves_it_to_settings():
+    assert Client().post(reverse("signup"), _signup_data()).status_code == 302
+
+    assert Business.objects.get(name="Ana's Bakery").support_contact == ""
+
+
 @pytest.mark.django_db
 def test_signup_with_an_existing_email_in_other_case_is_refused():
     UserFactory(email="taken@example.com")
