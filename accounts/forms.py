@@ -1,4 +1,4 @@
-"""Forms for the account pages: sign up, log in, the business profile, the team, API tokens."""
+"""Forms for the account pages: sign up, log in, the business profile, the team, API tokens, your own account."""
 
 import zoneinfo
 from datetime import timedelta
@@ -293,3 +293,57 @@ class TokenForm(forms.Form):
 
 class SwitchBusinessForm(forms.Form):
     business = forms.IntegerField(label="Business", min_value=1, max_value=2**63 - 1)
+
+
+# --- your own account -------------------------------------------------------------------------------------------------
+def current_password_field() -> forms.CharField:
+    return forms.CharField(
+        label="Current password",
+        max_length=200,
+        strip=False,
+        error_messages={"required": "Enter your current password."},
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class NameForm(forms.Form):
+    prefix = "name"
+    full_name = forms.CharField(
+        label="Your name",
+        max_length=150,
+        required=False,
+        help_text="How your team sees you.",
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+
+
+class EmailChangeForm(forms.Form):
+    prefix = "email"
+    new_email = forms.EmailField(
+        label="New email address",
+        max_length=254,
+        error_messages={"required": "Enter the new email address."},
+        help_text="We'll email a link to this address; your email changes when you open it.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password = current_password_field()
+
+
+class PasswordChangeForm(forms.Form):
+    prefix = "password"
+    current_password = current_password_field()
+    new_password = new_password_field("New password")
+    new_password_again = forms.CharField(
+        label="New password again",
+        max_length=200,
+        strip=False,
+        error_messages={"required": "Type the new password again."},
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        new, again = data.get("new_password"), data.get("new_password_again")
+        if new and again and new != again:
+            self.add_error("new_password_again", "The two new passwords don't match. Type them again.")
+        return data
