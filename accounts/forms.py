@@ -312,7 +312,7 @@ class NameForm(forms.Form):
         label="Your name",
         max_length=150,
         required=False,
-        help_text="How your team sees you.",
+        help_text="Shown next to your email on the Team page of each business you belong to.",
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
 

@@ -106,6 +106,8 @@ def test_every_role_changes_only_their_own_name(tenant_a, tenant_b, role):
     event = AuditEvent.objects.get(action=Action.NAME_CHANGED)
     assert event.actor == membership.user and event.business == tenant_a.business
     assert event.details == {"from": "", "to": "Ana Lima"}
+    team = _client(tenant_a.owner).get(reverse("dashboard:team")).content.decode()
+    assert "Ana Lima" in team
 
 
 @pytest.mark.django_db
