@@ -5,7 +5,7 @@ import hashlib
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import ApiToken, Business, Invitation, Membership
+from .models import ApiToken, Business, Invitation, Membership, Role
 
 
 def membership_for(*, user, business) -> Membership | None:
@@ -42,6 +42,10 @@ def memberships_of(*, user) -> list[Membership]:
 
 def team_members(*, business) -> QuerySet[Membership]:
     return Membership.objects.filter(business=business).select_related("user").order_by("created_at", "id")
+
+
+def owners_count(*, business) -> int:
+    return Membership.objects.filter(business=business, role=Role.OWNER).count()
 
 
 def invitations_pending(*, business) -> QuerySet[Invitation]:

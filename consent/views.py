@@ -22,7 +22,7 @@ from nextalerts.dashboard import business_object, can, dashboard_view, paginate,
 from nextalerts.phones import InvalidPhoneNumber, phone_hash, to_e164
 from subscribers.models import Keyword, SenderNumber, Subscriber
 
-from . import evidence, selectors, services
+from . import evidence, replies, selectors, services
 from .models import ConsentEvent, Suppression
 
 PHONE_HELP = "Any US format works, such as (202) 555-0123 or +12025550123."
@@ -131,6 +131,7 @@ def overview(request):
             "campaigns": selectors.campaigns_recent_summary(business=business, limit=5),
             "has_number": has_number,
             "has_keyword": has_keyword,
+            "needs_support_contact": not replies.help_reply_gives_contact(business),
             "show_simulator": settings.DEBUG,
         },
     )

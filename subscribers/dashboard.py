@@ -239,10 +239,10 @@ def _help_requirements(business) -> list[dict]:
     """What a HELP reply must contain, for the live checklist; consent.replies checks the same again on save."""
     own = replies.own_contacts(business)
     reach = " or ".join(own) if own else "a phone number, email or web address"
-    requirements = [
-        {"label": f"The business name ({business.name})", "text": business.name},
-        _pattern_requirement(f"A way to reach you ({reach})", replies.help_contact_pattern(business)),
-    ]
+    contact = _pattern_requirement(f"A way to reach you ({reach})", replies.help_contact_pattern(business))
+    if not replies.standard_help_reply_gives_contact(business):
+        contact["blank_missing"] = True  # a blank box means the standard reply, which then has no contact
+    requirements = [{"label": f"The business name ({business.name})", "text": business.name}, contact]
     for what, pattern, _fix in replies.REQUIRED_HELP_ELEMENTS:
         requirements.append(_pattern_requirement(selectors.REQUIREMENT_LABELS.get(what, what), pattern))
     requirements.append({"label": f"At most {replies.MAX_HELP_LENGTH} characters", "max": replies.MAX_HELP_LENGTH})
@@ -274,6 +274,7 @@ def help_reply_edit(request):
             "form": form,
             "standard_help_reply": standard,
             "is_custom": bool(business.help_text),
+            "standard_gives_contact": replies.standard_help_reply_gives_contact(business),
             "requirements_json": json.dumps(_help_requirements(business)),
         },
     )
