@@ -317,3 +317,77 @@ def campaign_launch_preview(*, campaign: Campaign, now: datetime | None = None) 
         segments_remaining=billing.segments_remaining(business, now) if quota else None,
         plan_name=billing.plan_for(business).name,
     )
+
+
+# --- Where a sending campaign is ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CampaignProgress:
+    """A launched campaign's texts that are not final yet, by what they wait for."""
+
+    quiet_hours: int = 0  # queued until the recipient's window opens
+    retrying: int = 0  # refused for now by the carrier (429, unreachable): queued until Retry-After
+    payment: int = 0  # held while campaigns are paused for an overdue payment
+    going_out: int = 0  # due now, or being handed over (or a hand-off in doubt, awaiting its report)
+
+    @property
+    def waiting(self) -> int:
+        return self.quiet_hours + self.retrying + self.payment + self.going_out
+
+    def describe(self) -> str:
+        """e.g. "120 waiting for quiet hours to end, 3 going out now"; empty when nothing waits."""
+        parts = []
+        if self.quiet_hours:
+            parts.append(f"{self.quiet_hours:,} waiting for quiet hours to end")
+        if self.retrying:
+            parts.append(f"{self.retrying:,} waiting to retry")
+        if self.payment:
+            parts.append(f"{self.payment:,} waiting for the overdue payment")
+        if self.going_out:
+            parts.append(f"{self.going_out:,} going out now")
+        return ", ".join(parts)
+
+
+def campaign_progress(*, campaigns: Iterable[Campaign], now: datetime | None = None) -> dict[int, CampaignProgress]:
+    """For the sending campaigns among these, what their unfinished texts wait for: one grouped query."""
+    now = now or timezone.now()
+    ids = [c.pk for c in campaigns if c.status == Campaign.Status.SENDING]
+    if not ids:
+        return {}
+    later = Q(status=Status.QUEUED, send_after__gt=now)
+    paused = Message.BILLING_PAUSED_CODE
+    rows = (
+        Message.objects.filter(campaign_id__in=ids, status__in=[Status.QUEUED, Status.SENDING])
+        .values("campaign_id")
+        .annotate(
+            quiet_hours=Count("id", filter=later & Q(error_code="")),
+            payment=Count("id", filter=later & Q(error_code=paused)),
+            retrying=Count("id", filter=later & ~Q(error_code__in=["", paused])),
+            going_out=Count("id", filter=~later),
+        )
+        .order_by()
+    )
+    progress = dict.fromkeys(ids, CampaignProgress())
+    for row in rows:
+        campaign_id = row.pop("campaign_id")
+        progress[campaign_id] = CampaignProgress(**row)
+    return progress
+
+
+def campaign_status_text(*, campaign: Campaign, progress: CampaignProgress | None = None) -> str:
+    """The status as the dashboard says it: "Sending — 120 waiting for quiet hours to end" until every text is
+    final, never "Sent" before."""
+    if campaign.status != Campaign.Status.SENDING:
+        return campaign.get_status_display()
+    if campaign.launched_at is None:
+        return "Sending — starting"
+    detail = progress.describe() if progress is not None else ""
+    return f"Sending — {detail}" if detail else "Sending"
+
+
+def campaign_status_texts(*, campaigns: Iterable[Campaign], now: datetime | None = None) -> dict[int, str]:
+    """campaign_status_text() for a page of campaigns, keyed by id."""
+    campaigns = list(campaigns)
+    progress = campaign_progress(campaigns=campaigns, now=now)
+    return {c.pk: campaign_status_text(campaign=c, progress=progress.get(c.pk)) for c in campaigns}

@@ -76,7 +76,11 @@ def campaign_list(request):
     page = paginate(request, selectors.campaigns_for_list(business=request.business))
     campaigns = list(page.object_list)
     summaries = selectors.campaign_summaries(campaigns=campaigns)
-    rows = [{"campaign": c, "stats": summaries[c.pk], "badge": BADGES.get(c.status, "")} for c in campaigns]
+    statuses = selectors.campaign_status_texts(campaigns=campaigns)
+    rows = [
+        {"campaign": c, "stats": summaries[c.pk], "badge": BADGES.get(c.status, ""), "status": statuses[c.pk]}
+        for c in campaigns
+    ]
     return render(
         request,
         "dashboard/campaigns/list.html",
@@ -301,6 +305,9 @@ def _stats_context(request, campaign) -> dict:
     live = campaign.status in LIVE_STATUSES
     return {
         "campaign": campaign,
+        # Here rather than in the page's heading, so that it changes with the live figures.
+        "badge": BADGES.get(campaign.status, ""),
+        "status_text": selectors.campaign_status_texts(campaigns=[campaign])[campaign.pk],
         "stats": stats,
         "funnel": _funnel(stats),
         "delivery_rate": selectors.campaign_delivery_rate(stats),
@@ -315,7 +322,6 @@ def campaign_detail(request, pk):
     campaign = _campaign(request, pk)
     context = _stats_context(request, campaign)
     context.update(
-        badge=BADGES.get(campaign.status, ""),
         tags=list(campaign.tags.all()),
         measurement=selectors.campaign_measurement(campaign=campaign),
         can_write=can(request, Role.ADMIN),
