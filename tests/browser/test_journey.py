@@ -81,6 +81,7 @@ def test_first_hour_of_a_business_owner(browser, daytime, fake_openai):
     browser.wait_for_text("1 segment")
     browser.screenshot("campaign compose")
     browser.press("Send now")
+    browser.press("Send it now")  # the confirmation: audience, cost, quiet hours
     browser.wait_for_text("Delivered", timeout=15)
     campaign = Campaign.objects.get(name="Friday special")
     assert browser.path == f"/app/campaigns/{campaign.pk}/"

@@ -322,8 +322,11 @@ def test_scheduling_reads_the_time_in_the_business_time_zone(client, tenant_a):
         response = client.post(
             CREATE, compose_data(tenant_a, when="later", send_at="2030-06-01T18:30", action="launch")
         )
-    assert response.status_code == 302
-    campaign = Campaign.objects.get()
+        campaign = Campaign.objects.get()
+        assert response["Location"] == url("campaign-launch", campaign)
+        assert "Saturday, Jun 1, 2030 6:30 PM PDT" in client.get(url("campaign-launch", campaign)).content.decode()
+        client.post(url("campaign-launch", campaign))
+    campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.SCHEDULED
     assert campaign.send_at == datetime(2030, 6, 2, 1, 30, tzinfo=UTC)  # 18:30 PDT
     assert not Message.objects.filter(campaign__isnull=False).exists()
@@ -469,12 +472,17 @@ def test_measure_survives_garbage(client, tenant_a):
 # --- Launching, results and live figures ------------------------------------------------------------------------------
 
 
-def test_send_now_through_the_page_texts_every_subscriber(client, audience):
+def test_send_now_through_the_page_texts_every_subscriber_once_confirmed(client, audience):
     client.force_login(audience.admin.user)
     with time_machine.travel(NOON_NY, tick=False), TestCase.captureOnCommitCallbacks(execute=True):
         response = client.post(CREATE, compose_data(audience, action="launch"))
-    assert response.status_code == 302
     campaign = Campaign.objects.get()
+    assert response.status_code == 302 and response["Location"] == url("campaign-launch", campaign)
+    assert campaign.status == Campaign.Status.DRAFT  # saved, and nothing sent before the summary is confirmed
+    assert not Message.objects.filter(campaign=campaign).exists()
+    with time_machine.travel(NOON_NY, tick=False), TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(url("campaign-launch", campaign))
+    assert response.status_code == 302
     assert Message.objects.filter(campaign=campaign).count() == 3
     send_due(NOON_NY)
     assert sorted(sms.to_number for sms in locmem.outbox) == sorted(PHONES)
@@ -485,8 +493,9 @@ def test_send_now_through_the_page_texts_every_subscriber(client, audience):
 def test_a_saved_draft_is_sent_from_its_page(client, audience):
     campaign = draft(audience)
     client.force_login(audience.admin.user)
-    confirm = client.get(url("campaign-launch", campaign))
-    assert "3 subscribers" in confirm.content.decode()
+    with time_machine.travel(NOON_NY, tick=False):
+        confirm = client.get(url("campaign-launch", campaign))
+    assert "<strong>3</strong> people" in confirm.content.decode()
     with time_machine.travel(NOON_NY, tick=False), TestCase.captureOnCommitCallbacks(execute=True):
         response = client.post(url("campaign-launch", campaign))
     assert response.status_code == 302
