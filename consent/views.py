@@ -19,7 +19,8 @@ from accounts.models import Role
 from campaigns.models import Message
 from nextalerts import simulator
 from nextalerts.dashboard import business_object, can, dashboard_view, paginate, query_without_page
-from nextalerts.phones import InvalidPhoneNumber, phone_hash, to_e164
+from nextalerts.phones import InvalidPhoneNumber, phone_display, phone_hash, to_e164
+from subscribers.fields import SenderNumberChoiceField
 from subscribers.models import Keyword, SenderNumber, Subscriber
 
 from . import evidence, selectors, services
@@ -211,9 +212,11 @@ def suppressions(request):
         existing = Suppression.objects.filter(business=business, phone_hash=phone_hash(phone)).exists()
         services.suppression_add_manual(business=business, phone=phone, user=request.user, request=request)
         if existing:
-            messages.info(request, f"{phone} was already on your do-not-text list.")
+            messages.info(request, f"{phone_display(phone)} was already on your do-not-text list.")
         else:
-            messages.success(request, f"{phone} is on your do-not-text list: it will get no more texts from you.")
+            messages.success(
+                request, f"{phone_display(phone)} is on your do-not-text list: it will get no more texts from you."
+            )
         return redirect("dashboard:suppressions")
 
     filter_form = SuppressionFilterForm(request.GET or None)
@@ -303,7 +306,7 @@ def debug_only(view):
 
 
 class SimulatorForm(PhoneCleanMixin, forms.Form):
-    number = forms.ModelChoiceField(
+    number = SenderNumberChoiceField(
         label="Your number",
         queryset=SenderNumber.objects.none(),
         empty_label=None,

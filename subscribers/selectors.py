@@ -4,7 +4,6 @@ of the business."""
 import re
 from dataclasses import dataclass
 
-import phonenumbers
 from django.db.models import Prefetch, Q, QuerySet
 
 from campaigns.models import Message
@@ -19,20 +18,6 @@ MAX_QUERY_LENGTH = 100
 # A consent history longer than this is shown from its most recent events (the full ledger is in the export).
 TIMELINE_LIMIT = 100
 CLICKS_LIMIT = 50
-
-
-def phone_display(e164: str) -> str:
-    """A number as people write it: "(202) 555-0143" for US numbers, international form otherwise."""
-    try:
-        parsed = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    form = (
-        phonenumbers.PhoneNumberFormat.NATIONAL
-        if parsed.country_code == 1
-        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    )
-    return phonenumbers.format_number(parsed, form)
 
 
 def clean_text(value, *, limit: int = MAX_QUERY_LENGTH) -> str:
@@ -181,7 +166,6 @@ def inbox_messages(*, business) -> QuerySet:
 @dataclass
 class Conversation:
     phone: str
-    display: str
     subscriber: Subscriber | None
     messages: list
     number: SenderNumber | None
@@ -209,7 +193,6 @@ def inbox_conversations(*, business, messages) -> list[Conversation]:
         conversations.append(
             Conversation(
                 phone=phone,
-                display=phone_display(phone),
                 subscriber=subscribers.get(phone),
                 messages=texts,
                 number=texts[0].sender_number,
