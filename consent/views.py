@@ -26,7 +26,7 @@ from subscribers.models import Keyword, SenderNumber, Subscriber
 from . import evidence, selectors, services
 from .models import ConsentEvent, Suppression
 
-PHONE_HELP = "Any US format works, such as (202) 555-0123 or +12025550123."
+PHONE_HELP = "Any US format works, such as (202) 555-0123 or +1 202 555 0123."
 
 
 def _phone_field(label, *, required=True, help_text=PHONE_HELP):
@@ -54,7 +54,7 @@ class PhoneCleanMixin:
             return to_e164(raw)
         except InvalidPhoneNumber:
             raise forms.ValidationError(
-                "That is not a phone number we can read. Try the full number, such as +12025550123."
+                "That is not a phone number we can read. Try the full number, such as +1 202 555 0123."
             ) from None
 
 
@@ -316,7 +316,7 @@ class SimulatorForm(PhoneCleanMixin, forms.Form):
             "invalid_pk_value": "Pick one of your numbers.",
         },
     )
-    phone = _phone_field("Customer's phone", help_text="A made-up number such as +12025550123 is best.")
+    phone = _phone_field("Customer's phone", help_text="A made-up number such as +1 202 555 0123 is best.")
     text = forms.CharField(
         label="Text message",
         max_length=1600,

@@ -3,13 +3,18 @@ of the business."""
 
 import re
 from dataclasses import dataclass
+from datetime import UTC
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 
 from campaigns.models import Message
 from consent.models import ConsentEvent, Suppression
 from consent.policy import SendKind, can_send_many
 from consent.replies import REQUIRED_CONFIRMATION_ELEMENTS, help_reply, opt_in_confirmation
+from nextalerts.phones import phone_display
 from tracking.models import Click
 
 from .models import Keyword, SenderNumber, Subscriber, Tag
@@ -143,12 +148,25 @@ def evidence_items(evidence) -> list[tuple[str, str]]:
     return items
 
 
+E164 = re.compile(r"\+\d{8,15}")
+ISO_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}.*")
+
+
 def _evidence_value(value) -> str:
+    """A piece of evidence as the page shows it: a time in the business's zone ("Dec 3, 2026, 1:45:00 p.m.") and a
+    number as people write it; the ledger itself (and the export) keep what was recorded."""
     if value is True:
         return "Yes"
     if value is False:
         return "No"
-    return str(value)
+    text = str(value)
+    if ISO_TIMESTAMP.fullmatch(text) and (moment := parse_datetime(text)) is not None:
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment, UTC)
+        return date_format(timezone.localtime(moment), "M j, Y, g:i:s a")
+    if E164.fullmatch(text):
+        return phone_display(text)
+    return text
 
 
 # --- Inbox ------------------------------------------------------------------------------------------------------------
