@@ -5,6 +5,8 @@ import hashlib
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from nextalerts.phones import DEFAULT_REGION, phone_region
+
 from .models import ApiToken, Business, Invitation, Membership, Role
 
 
@@ -26,6 +28,16 @@ def default_business_for(*, user) -> Business | None:
         .first()
     )
     return membership.business if membership else None
+
+
+def business_region(*, business: Business) -> str:
+    """The business's country, for showing phone numbers: its own contact number's, else its first sending
+    number's (the reverse relation the numbers declare on it), else the default (US)."""
+    region = phone_region(business.phone)
+    if region is None:
+        first = business.numbers.order_by("id").values_list("phone_number", flat=True).first()
+        region = phone_region(first)
+    return region or DEFAULT_REGION
 
 
 def memberships_of(*, user) -> list[Membership]:

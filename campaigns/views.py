@@ -254,7 +254,8 @@ def _copied(request) -> dict:
 
 def _saved_notice(campaign) -> str:
     if campaign.status == Status.SCHEDULED:
-        when = date_format(timezone.localtime(campaign.send_at), "DATETIME_FORMAT")
+        # As the campaign page writes it; Django's DATETIME_FORMAT ends in "p.m.", which a full stop would double.
+        when = date_format(timezone.localtime(campaign.send_at), "l, M j, Y g:i A T")
         return f"“{campaign.name}” is scheduled for {when}."
     if campaign.status == Status.SENDING:
         return f"“{campaign.name}” is on its way. The figures below update as the texts go out."

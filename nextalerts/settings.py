@@ -93,6 +93,7 @@ TEMPLATES = [
                 "nextalerts.dashboard.navigation",
                 "privacy.context_processors.privacy",
             ],
+            "builtins": ["nextalerts.templatetags.formats"],
         },
     },
 ]

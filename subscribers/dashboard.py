@@ -21,6 +21,7 @@ from campaigns.services import SendRefused, conversation_reply
 from consent import replies
 from consent import services as consent_services
 from nextalerts.dashboard import business_object, dashboard_view, form_add_service_errors, paginate, query_without_page
+from nextalerts.phones import phone_display
 
 from . import selectors, services
 from .dashboard_forms import (
@@ -49,8 +50,6 @@ def subscriber_list(request):
     filters = _filters(request)
     page = paginate(request, selectors.subscriber_list(business=request.business, **filters))
     rows = list(page.object_list)
-    for subscriber in rows:
-        subscriber.display_phone = selectors.phone_display(subscriber.phone_number)
     return render(
         request,
         "dashboard/subscribers/list.html",
@@ -150,7 +149,6 @@ def subscriber_detail(request, pk):
         "dashboard/subscribers/detail.html",
         {
             "subscriber": subscriber,
-            "display_phone": selectors.phone_display(subscriber.phone_number),
             "info": info,
             "history": history,
             "query": query_without_page(request),
@@ -208,9 +206,7 @@ def inbox_reply(request):
         except ValidationError as exc:
             form_add_service_errors(form, exc, renamed={"to": "phone"})
         else:
-            messages.success(
-                request, f"Your reply to {selectors.phone_display(form.cleaned_data['phone'])} is on its way."
-            )
+            messages.success(request, f"Your reply to {phone_display(form.cleaned_data['phone'])} is on its way.")
             url = reverse("dashboard:inbox")
             return redirect(f"{url}?page={page_number}" if page_number and page_number > 1 else url)
     return _inbox(request, page_number=page_number if page_number and page_number > 0 else None, reply_form=form)
@@ -289,7 +285,9 @@ def number_create(request):
         except ValidationError as exc:
             form_add_service_errors(form, exc)
         else:
-            messages.success(request, f"{number.phone_number} added. Now add a keyword people can text to it.")
+            messages.success(
+                request, f"{phone_display(number.phone_number)} added. Now add a keyword people can text to it."
+            )
             return redirect("dashboard:numbers")
     return render(request, "dashboard/numbers/number_form.html", {"form": form, "number": None})
 
@@ -310,7 +308,7 @@ def number_edit(request, pk):
         except ValidationError as exc:
             form_add_service_errors(form, exc)
         else:
-            messages.success(request, f"{number.phone_number} saved.")
+            messages.success(request, f"{phone_display(number.phone_number)} saved.")
             return redirect("dashboard:numbers")
     return render(request, "dashboard/numbers/number_form.html", {"form": form, "number": number})
 
@@ -319,7 +317,7 @@ def number_edit(request, pk):
 def number_delete(request, pk):
     number = business_object(request, SenderNumber, pk=pk)
     if request.method == "POST":
-        label = number.phone_number
+        label = phone_display(number.phone_number)
         services.number_delete(instance=number)
         messages.success(request, f"{label} removed.")
         return redirect("dashboard:numbers")
@@ -328,7 +326,7 @@ def number_delete(request, pk):
         request,
         "dashboard/numbers/confirm_delete.html",
         {
-            "title": f"Remove {number.phone_number}?",
+            "title": f"Remove {phone_display(number.phone_number)}?",
             "consequences": [
                 f"Its keywords ({', '.join(keywords) if keywords else 'none'}) stop working, and so do the QR codes "
                 f"printed for them ({number.qr_codes.count()}).",
@@ -411,7 +409,8 @@ def keyword_delete(request, pk):
         {
             "title": f"Remove the keyword {keyword.keyword}?",
             "consequences": [
-                f"Texting {keyword.keyword} to {keyword.number.phone_number} no longer subscribes anyone.",
+                f"Texting {keyword.keyword} to {phone_display(keyword.number.phone_number)} no longer subscribes "
+                "anyone.",
                 f"QR codes made for this keyword ({keyword.qr_codes.count()}) are removed too.",
                 "People who already joined with it stay subscribed.",
             ],

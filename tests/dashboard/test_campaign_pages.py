@@ -244,8 +244,9 @@ def test_the_compose_form_lists_only_this_business_numbers_and_tags(client, tena
     subscribe(tenant_b, PHONES[1], tags=["buyers"])
     client.force_login(tenant_a.admin.user)
     html = client.get(CREATE).content.decode()
-    assert tenant_a.number.phone_number in html
-    assert tenant_b.number.phone_number not in html
+    assert f'value="{tenant_a.number.pk}"' in html
+    assert f"(415) 555-{tenant_a.number.phone_number[-4:]}</option>" in html  # the number as people read it
+    assert f"(415) 555-{tenant_b.number.phone_number[-4:]}" not in html
     assert "vip" in html and "buyers" not in html
     assert '<label for="id_body">Message</label>' in html
     assert 'id="compose-counter"' in html
