@@ -42,6 +42,8 @@ NOT_PAGES = {
     "team-role", "team-remove", "invitation-cancel", "token-revoke", "switch-business", "data-export",
     "data-delete", "data-deletion-cancel", "billing-checkout", "billing-portal", "subscribers-export",
     "qr-code-svg", "qr-code-png",
+    # Opened from the link an email change sends (its token is made per user): its page shows the new address only.
+    "account-email-confirm",
 }  # fmt: skip
 
 # The moments the pages are rendered at: an afternoon (p.m.), 03:00 UTC (the evening before in New York), and the
@@ -201,6 +203,7 @@ def _pages(number, keyword, subscriber, stopped, qr, sent, draft) -> list[tuple[
         "settings": reverse("dashboard:settings"),
         "team": reverse("dashboard:team"),
         "tokens": reverse("dashboard:tokens"),
+        "account": reverse("dashboard:account"),
         "data": reverse("dashboard:data"),
         "data-deletion-pending": reverse("dashboard:data-deletion-pending"),
         "billing": reverse("dashboard:billing"),
@@ -285,6 +288,8 @@ def test_the_notices_after_an_action_write_numbers_and_times_for_people(client, 
                 },
                 follow=True,
             )
+            # Send now and Schedule show the confirmation first; "Schedule it" schedules.
+            scheduled = client.post(scheduled.redirect_chain[-1][0], follow=True)
         suppressed = client.post(reverse("dashboard:suppressions"), {"add-phone": "+12025550188"}, follow=True)
         added = client.post(
             reverse("dashboard:number-create"),
