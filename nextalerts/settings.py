@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "knox",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files for /api/docs/, served as our own static files (no CDN)
     "nextalerts.sms",
     "accounts",
     "subscribers",
@@ -265,6 +266,9 @@ SPECTACULAR_SETTINGS = {
     "Authenticate with `Authorization: Token <token>` from /api/v1/auth/login/.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["nextalerts.rest.schema_drop_duplicate_routes"],
     "ENUM_NAME_OVERRIDES": {
