@@ -262,7 +262,8 @@ KNOX_TOKEN_MODEL = "accounts.ApiToken"
 MIGRATION_MODULES = {"knox": None}
 SPECTACULAR_SETTINGS = {
     "TITLE": "NextAlerts API",
-    "DESCRIPTION": "Numbers, keywords, subscribers and the consent ledger of one business. "
+    "DESCRIPTION": "Numbers, keywords, subscribers, the consent ledger, the do-not-text list, campaigns, messages and "
+    "QR codes of one business. "
     "Authenticate with `Authorization: Token <token>` from /api/v1/auth/login/.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
