@@ -5,7 +5,9 @@ import re
 from dataclasses import dataclass
 
 import phonenumbers
+from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
+from django.urls import reverse
 
 from campaigns.models import Message
 from consent.models import ConsentEvent, Suppression
@@ -19,6 +21,11 @@ MAX_QUERY_LENGTH = 100
 # A consent history longer than this is shown from its most recent events (the full ledger is in the export).
 TIMELINE_LIMIT = 100
 CLICKS_LIMIT = 50
+
+
+def join_form_url(*, business) -> str:
+    """The hosted opt-in form's public address, for the business to print, link or share."""
+    return settings.PUBLIC_BASE_URL + reverse("join", args=[business.slug])
 
 
 def phone_display(e164: str) -> str:
