@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.models import Business
 from nextalerts.http import client_ip
+from tracking.selectors import business_tracks_links
 
 from . import webform
 from .forms import JoinForm
@@ -68,7 +69,7 @@ def _join(request, slug):
 
     disclosure = webform.disclosure_for(business=business)
     region = webform.region_of(number=number)
-    context = {"business": business, "disclosure": disclosure}
+    context = {"business": business, "disclosure": disclosure, "tracks_links": business_tracks_links(business=business)}
     if request.method != "POST":
         context["form"] = JoinForm(region=region, disclosure=disclosure)
         return render(request, "subscribers/join.html", context)
