@@ -11,6 +11,7 @@ from django.urls import reverse
 from accounts.models import Business
 from consent.models import ConsentEvent
 from subscribers import webform
+from tracking import services as tracking_services
 
 TERMS = "https://tonys.example/terms"
 PRIVACY = "https://tonys.example/privacy"
@@ -140,3 +141,20 @@ def test_one_businesss_links_never_appear_on_anothers_form(tenant_a, tenant_b):
 
     assert "bella.example" not in page and "Bella Realty" not in page
     assert '<a href="/terms/">Terms</a>' in page
+
+
+def test_the_qr_codes_desktop_page_links_the_same_pages_as_the_form(tenant_a):
+    code = tracking_services.qr_code_create(
+        business=tenant_a.business, number=tenant_a.number, keyword=tenant_a.keyword, label="Front door"
+    )
+    desktop = (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0 Safari/537.36"
+    )
+
+    def links():
+        page = Client().get(reverse("qr-scan", args=[code.slug]), HTTP_USER_AGENT=desktop).content.decode()
+        return re.search(r'<a href="([^"]+)">Privacy policy</a> &middot; <a href="([^"]+)">Terms</a>', page).groups()
+
+    assert links() == ("/privacy/", "/terms/")
+    Business.objects.filter(pk=tenant_a.business.pk).update(terms_url=TERMS, privacy_url=PRIVACY)
+    assert links() == (PRIVACY, TERMS)
