@@ -17,7 +17,7 @@ CHANGES = (
 )
 
 
-def publish(apps, schema_editor):
+def seed(apps, schema_editor):
     PolicyDocument = apps.get_model("privacy", "PolicyDocument")
     PolicyDocument.objects.get_or_create(
         kind="privacy",
@@ -32,7 +32,7 @@ def publish(apps, schema_editor):
     )
 
 
-def unpublish(apps, schema_editor):
+def unseed(apps, schema_editor):
     PolicyDocument = apps.get_model("privacy", "PolicyDocument")
     PolicyDocument.objects.filter(kind="privacy", version=2, template_name=TEMPLATE).delete()
 
@@ -40,4 +40,4 @@ def unpublish(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("privacy", "0002_policy_documents_v1")]
 
-    operations = [migrations.RunPython(publish, unpublish)]
+    operations = [migrations.RunPython(seed, unseed)]
