@@ -1,4 +1,4 @@
-# NextAlerts. `make run` serves the product locally; `make test` runs the whole test suite.
+# NextAlerts. `make run` serves the product locally (HOST and PORT choose where); `make test` runs the whole test suite.
 # Both create .venv with the locked dependencies first; only Python 3.11+ is needed.
 
 PYTHON ?= python3
@@ -20,10 +20,10 @@ $(STAMP): requirements.lock
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# Migrates, loads the demo business, then serves the web app with a Celery worker and beat; Ctrl-C stops all three
+# (nextalerts/localrun.py).
 run: install
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py load_demo
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python -m nextalerts.localrun --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -25,6 +25,13 @@ class SignupSerializer(serializers.Serializer):
     email = serializers.EmailField()
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
     business_name = serializers.CharField(max_length=120)
+    support_contact = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=300,  # the service says what the limit is, in words
+        help_text="Sent to anyone who texts HELP: a phone number, email address or web address where customers can "
+        "reach the business. Optional here; the dashboard asks for it until it is set.",
+    )
     confirm_age = serializers.BooleanField(help_text="Must be true: the person signing up is 18 or older.")
     accept_terms = serializers.BooleanField(help_text="Must be true: the terms of service are accepted.")
 

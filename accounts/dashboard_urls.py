@@ -1,4 +1,4 @@
-"""Settings pages under /app/settings/: the business profile, the team and invitations, API tokens."""
+"""Settings pages under /app/settings/: the business profile, the team and invitations, API tokens, your account."""
 
 from django.urls import path
 
@@ -11,6 +11,8 @@ urlpatterns = [
     path("settings/team/<int:pk>/remove/", views.team_remove, name="team-remove"),
     path("settings/team/invitations/<int:pk>/cancel/", views.invitation_cancel, name="invitation-cancel"),
     path("settings/tokens/", views.tokens, name="tokens"),
+    path("settings/account/", views.account, name="account"),
+    path("settings/account/email/<str:token>/", views.account_email_confirm, name="account-email-confirm"),
     path("settings/tokens/<str:key>/revoke/", views.token_revoke, name="token-revoke"),
     path("switch-business/", views.switch_business, name="switch-business"),
 ]

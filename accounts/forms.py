@@ -1,4 +1,4 @@
-"""Forms for the account pages: sign up, log in, the business profile, the team, API tokens."""
+"""Forms for the account pages: sign up, log in, the business profile, the team, API tokens, your own account."""
 
 import zoneinfo
 from datetime import timedelta
@@ -77,6 +77,14 @@ class SignupForm(ConsentCheckboxesMixin, forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     password = new_password_field("Password")
+    support_contact = forms.CharField(
+        label="Support contact",
+        max_length=300,  # the service says what the limit is, in words
+        required=False,
+        help_text="Carriers require your reply to anyone who texts HELP to say how to reach you: a phone number, "
+        "email address or web address. You can add it later in Settings.",
+        widget=forms.TextInput(attrs={"placeholder": "help@yourshop.com or (415) 555-0100"}),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -96,7 +104,11 @@ class EmailLoginForm(AuthenticationForm):
         "invalid_login": "That email and password don't match. Check them and try again.",
         "inactive": "This account has been switched off. Contact support to turn it back on.",
         "locked": "Too many failed attempts. Try again in {minutes} or reset your password.",
+        "one_left": "One more wrong password locks logging in for {minutes}.",
+        "few_left": "{left} more wrong passwords lock logging in for {minutes}.",
     }
+    # From this many attempts left, a wrong password also says how many remain before the lock.
+    WARN_WHEN_LEFT = 2
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
@@ -125,6 +137,9 @@ class EmailLoginForm(AuthenticationForm):
                     remaining = services.login_failure_record(email=email, ip=ip)
                     if remaining:
                         raise self._locked(remaining) from exc
+                    left = services.login_attempts_left(email=email, ip=ip)
+                    if left <= self.WARN_WHEN_LEFT:
+                        raise self._few_left(left) from exc
                 raise
         return self.cleaned_data
 
@@ -133,9 +148,17 @@ class EmailLoginForm(AuthenticationForm):
         services.login_failures_clear(email=user.email)
 
     def _locked(self, seconds):
-        minutes = max(1, -(-seconds // 60))
-        wait = "1 minute" if minutes == 1 else f"{minutes} minutes"
-        return forms.ValidationError(self.error_messages["locked"].format(minutes=wait), code="locked")
+        return forms.ValidationError(self.error_messages["locked"].format(minutes=_minutes(seconds)), code="locked")
+
+    def _few_left(self, left):
+        message = self.error_messages["one_left" if left == 1 else "few_left"]
+        warning = message.format(left=left, minutes=_minutes(services.LOGIN_LOCK.total_seconds()))
+        return forms.ValidationError(f"{self.error_messages['invalid_login']} {warning}", code="invalid_login")
+
+
+def _minutes(seconds) -> str:
+    minutes = max(1, -(-int(seconds) // 60))
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
 class EmailPasswordResetForm(PasswordResetForm):
@@ -288,3 +311,57 @@ class TokenForm(forms.Form):
 
 class SwitchBusinessForm(forms.Form):
     business = forms.IntegerField(label="Business", min_value=1, max_value=2**63 - 1)
+
+
+# --- your own account -------------------------------------------------------------------------------------------------
+def current_password_field() -> forms.CharField:
+    return forms.CharField(
+        label="Current password",
+        max_length=200,
+        strip=False,
+        error_messages={"required": "Enter your current password."},
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class NameForm(forms.Form):
+    prefix = "name"
+    full_name = forms.CharField(
+        label="Your name",
+        max_length=150,
+        required=False,
+        help_text="Shown next to your email on the Team page of each business you belong to.",
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+
+
+class EmailChangeForm(forms.Form):
+    prefix = "email"
+    new_email = forms.EmailField(
+        label="New email address",
+        max_length=254,
+        error_messages={"required": "Enter the new email address."},
+        help_text="We'll email a link to this address; your email changes when you open it.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password = current_password_field()
+
+
+class PasswordChangeForm(forms.Form):
+    prefix = "password"
+    current_password = current_password_field()
+    new_password = new_password_field("New password")
+    new_password_again = forms.CharField(
+        label="New password again",
+        max_length=200,
+        strip=False,
+        error_messages={"required": "Type the new password again."},
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        new, again = data.get("new_password"), data.get("new_password_again")
+        if new and again and new != again:
+            self.add_error("new_password_again", "The two new passwords don't match. Type them again.")
+        return data

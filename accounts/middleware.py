@@ -4,8 +4,10 @@ import zoneinfo
 
 from django.utils import timezone
 
+from nextalerts import phones
+
 from .models import Business, Membership
-from .selectors import default_business_for
+from .selectors import business_region, default_business_for
 
 SESSION_BUSINESS_KEY = "business_id"  # the business a dashboard session chose, when the user belongs to several
 
@@ -16,12 +18,18 @@ class BusinessMiddleware:
 
     def __call__(self, request):
         request.business = self._business(request)
-        # Dashboard pages show times in the business's own time zone.
-        if request.business is not None:
-            timezone.activate(zoneinfo.ZoneInfo(request.business.time_zone))
+        # Dashboard pages show times in the business's own time zone, and its country's numbers in national form.
+        business = request.business
+        if business is not None:
+            timezone.activate(zoneinfo.ZoneInfo(business.time_zone))
+            phones.activate_region(lambda: business_region(business=business))
         else:
             timezone.deactivate()
-        return self.get_response(request)
+            phones.deactivate_region()
+        try:
+            return self.get_response(request)
+        finally:
+            phones.deactivate_region()
 
     @staticmethod
     def _business(request):

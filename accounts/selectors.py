@@ -5,7 +5,9 @@ import hashlib
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import ApiToken, Business, Invitation, Membership
+from nextalerts.phones import DEFAULT_REGION, phone_region
+
+from .models import ApiToken, Business, Invitation, Membership, Role
 
 
 def membership_for(*, user, business) -> Membership | None:
@@ -28,6 +30,16 @@ def default_business_for(*, user) -> Business | None:
     return membership.business if membership else None
 
 
+def business_region(*, business: Business) -> str:
+    """The business's country, for showing phone numbers: its own contact number's, else its first sending
+    number's (the reverse relation the numbers declare on it), else the default (US)."""
+    region = phone_region(business.phone)
+    if region is None:
+        first = business.numbers.order_by("id").values_list("phone_number", flat=True).first()
+        region = phone_region(first)
+    return region or DEFAULT_REGION
+
+
 def memberships_of(*, user) -> list[Membership]:
     """The businesses a user can switch between (deleted ones excluded), by name."""
     if user is None or not user.is_authenticated:
@@ -42,6 +54,10 @@ def memberships_of(*, user) -> list[Membership]:
 
 def team_members(*, business) -> QuerySet[Membership]:
     return Membership.objects.filter(business=business).select_related("user").order_by("created_at", "id")
+
+
+def owners_count(*, business) -> int:
+    return Membership.objects.filter(business=business, role=Role.OWNER).count()
 
 
 def invitations_pending(*, business) -> QuerySet[Invitation]:

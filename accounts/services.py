@@ -1,14 +1,17 @@
-"""Writes for accounts: signup, login throttling, the business profile, the team and invitations, API tokens."""
+"""Writes for accounts: signup, login throttling, the business profile, the team and invitations, API tokens, and
+each person's own account (name, email, password)."""
 
 import hashlib
 import logging
 import math
+import re
 import secrets
 import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -16,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.text import slugify
 
 from .audit import audit_record
@@ -49,18 +53,49 @@ def business_create(*, name, owner, **fields) -> Business:
     return business
 
 
-def user_signup(*, email, password, business_name, confirm_age, accept_terms) -> tuple[User, Business]:
-    """Create a user and the business they own. Age and terms must be confirmed explicitly."""
+SUPPORT_CONTACT_MAX_LENGTH = 255
+SUPPORT_CONTACT_UNUSABLE = (
+    "Enter a phone number, email address or web address where customers can reach you, such as "
+    "help@yourshop.com or (415) 555-0100."
+)
+_EMAIL_LIKE = re.compile(r"^[^\s@]+@[^\s@]+\.[a-z]{2,}$", re.I)
+_PHONE_LIKE = re.compile(r"^\+?[\d\s().-]+(?:\s*(?:ext\.?|x)\s*\d{1,6})?$", re.I)
+_WEB_LIKE = re.compile(r"^(?:https?://)?(?:[a-z0-9-]+\.)+[a-z]{2,}(?:[/?#]\S*)?$", re.I)
+
+
+def support_contact_clean(value: str) -> str:
+    """The support contact HELP replies send, trimmed; refused (ValueError with what to enter) unless it is a phone
+    number, email address or web address someone could actually use. Empty is allowed: Settings asks again."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    if len(value) > SUPPORT_CONTACT_MAX_LENGTH:
+        raise ValueError(f"Keep the support contact to at most {SUPPORT_CONTACT_MAX_LENGTH} characters.")
+    phone_digits = len(re.sub(r"\D", "", re.split(r"(?i)ext|x", value)[0]))
+    if _EMAIL_LIKE.match(value) or _WEB_LIKE.match(value) or (_PHONE_LIKE.match(value) and phone_digits >= 7):
+        return value
+    raise ValueError(SUPPORT_CONTACT_UNUSABLE)
+
+
+def user_signup(
+    *, email, password, business_name, confirm_age, accept_terms, support_contact: str = ""
+) -> tuple[User, Business]:
+    """Create a user and the business they own. Age and terms must be confirmed explicitly; the support contact that
+    HELP replies carry is asked for here and may be left for Settings."""
     if confirm_age is not True:
         raise SignupError("confirm_age", "You must confirm that you are 18 or older (send confirm_age: true).")
     if accept_terms is not True:
         raise SignupError("accept_terms", "You must accept the terms of service (send accept_terms: true).")
+    try:
+        support_contact = support_contact_clean(support_contact)
+    except ValueError as exc:
+        raise SignupError("support_contact", str(exc)) from exc
     email = User.objects.normalize_email(email).lower()
     _check_new_user(email=email, password=password)
     try:
         with transaction.atomic():
             user = _create_new_user(email=email, password=password)
-            business = business_create(name=business_name.strip(), owner=user)
+            business = business_create(name=business_name.strip(), owner=user, support_contact=support_contact)
     except IntegrityError as exc:  # the same email signed up concurrently
         raise SignupError("email", ACCOUNT_EXISTS) from exc
     return user, business
@@ -166,6 +201,15 @@ def login_failure_record(*, email, ip) -> int:
     return login_lock_remaining(email=email, ip=ip)
 
 
+def login_attempts_left(*, email, ip) -> int:
+    """Wrong passwords still allowed for this email from this address before the lock; the same whether or not an
+    account has the email, so the count reveals nothing about who has one."""
+    left = []
+    for scope, limit in _login_scopes(email=email, ip=ip):
+        left.append(limit - (cache.get(f"login-failures:{scope}") or 0))
+    return max(0, min(left))
+
+
 def login_failures_clear(*, email) -> None:
     """Forget an email's failures and lock: after a successful log-in, or a password reset proves who they are."""
     scope, _limit = _login_scopes(email=email, ip=None)[0]
@@ -181,6 +225,11 @@ def rate_limit_hit(*, scope: str, limit: int, window: timedelta) -> bool:
     except ValueError:
         cache.set(key, 1, timeout=int(window.total_seconds()))
         return False
+
+
+def rate_limit_count(*, scope: str) -> int:
+    """The attempts rate_limit_hit() counted in `scope`'s current window."""
+    return cache.get(f"rate:{_digest(scope)}") or 0
 
 
 # --- the business profile ---------------------------------------------------------------------------------------------
@@ -377,3 +426,199 @@ def invitation_accept_new_user(
     except IntegrityError as exc:
         raise SignupError("password", ACCOUNT_EXISTS) from exc
     return user, membership
+
+
+# --- your own account -------------------------------------------------------------------------------------------------
+class AccountError(ValueError):
+    """A change to one's own account that cannot go ahead; `field` names the form field to show it next to."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class EmailLinkError(AccountError):
+    """An email-change link that does not work (any more): `status` is the page's HTTP status."""
+
+    def __init__(self, message, status=404):
+        super().__init__(message)
+        self.status = status
+
+
+# Wrong current passwords allowed on the account page in a window, so a left-open session cannot be used to guess it.
+ACCOUNT_PASSWORD_TRIES = 5
+ACCOUNT_PASSWORD_WINDOW = timedelta(minutes=15)
+EMAIL_CHANGE_VALID_FOR = timedelta(hours=24)
+_EMAIL_CHANGE_SALT = "accounts.email-change"
+EMAIL_LINK_GONE = (
+    "This link doesn't work any more: it has been used, your email or password has changed since it was sent, "
+    "or it is not a link we sent. Ask for a new one in Settings → Your account."
+)
+EMAIL_LINK_EXPIRED = (
+    "This link has expired: links work for {hours} hours. Ask for a new one in Settings → Your account."
+)
+
+
+def _current_password_check(*, user, password, field) -> None:
+    scope = f"account-password:{user.pk}"
+    if rate_limit_count(scope=scope) >= ACCOUNT_PASSWORD_TRIES:
+        minutes = int(ACCOUNT_PASSWORD_WINDOW.total_seconds() // 60)
+        raise AccountError(f"Too many wrong passwords. Try again in {minutes} minutes.", field=field)
+    if not password:
+        raise AccountError("Enter your current password.", field=field)
+    if not user.check_password(password):
+        rate_limit_hit(scope=scope, limit=ACCOUNT_PASSWORD_TRIES, window=ACCOUNT_PASSWORD_WINDOW)
+        raise AccountError("That is not right: enter the password you log in with now.", field=field)
+
+
+def user_name_change(*, user: User, full_name: str, request=None) -> User:
+    full_name = (full_name or "").strip()
+    previous = user.full_name
+    if full_name == previous:
+        return user
+    user.full_name = full_name
+    user.save(update_fields=["full_name"])
+    audit_record(
+        action=AuditEvent.Action.NAME_CHANGED,
+        request=request,
+        actor=user,
+        target=f"user:{user.pk}",
+        details={"from": previous, "to": full_name},
+    )
+    return user
+
+
+def _email_change_state(user: User) -> str:
+    # Changes when the email or the password does, so a link stops working after either: single use, in effect.
+    return salted_hmac(_EMAIL_CHANGE_SALT, f"{user.pk}|{user.email}|{user.password}").hexdigest()[:32]
+
+
+def _email_change_signer() -> signing.TimestampSigner:
+    return signing.TimestampSigner(salt=_EMAIL_CHANGE_SALT)
+
+
+def email_change_link(*, token: str) -> str:
+    return settings.PUBLIC_BASE_URL + reverse("dashboard:account-email-confirm", kwargs={"token": token})
+
+
+def user_email_change_request(*, user: User, new_email: str, password: str, request=None) -> str:
+    """Check the current password and the new address, then email a confirmation link to the new address and a note
+    to the old one. Nothing changes until the link is opened (user_email_change_confirm). Returns the link's token."""
+    new_email = User.objects.normalize_email((new_email or "").strip()).lower()
+    _current_password_check(user=user, password=password, field="password")
+    if new_email == user.email.lower():
+        raise AccountError("That is already your email address.", field="new_email")
+    if User.objects.filter(email__iexact=new_email).exists():
+        raise AccountError("Another account already uses this email address.", field="new_email")
+    token = _email_change_signer().sign_object(
+        {"user": user.pk, "email": new_email, "state": _email_change_state(user)}
+    )
+    context = {
+        "user": user,
+        "new_email": new_email,
+        "link": email_change_link(token=token),
+        "hours": int(EMAIL_CHANGE_VALID_FOR.total_seconds() // 3600),
+    }
+    try:
+        send_mail(
+            render_to_string("accounts/email/email_change_confirm_subject.txt", context).strip(),
+            render_to_string("accounts/email/email_change_confirm.txt", context),
+            None,
+            [new_email],
+        )
+    except Exception as exc:
+        logger.exception("accounts.email-change.email-failed", extra={"user": user.pk})
+        raise AccountError(
+            "We couldn't send an email to that address. Check it, or try again in a few minutes.", field="new_email"
+        ) from exc
+    try:
+        send_mail(
+            render_to_string("accounts/email/email_change_notice_subject.txt", context).strip(),
+            render_to_string("accounts/email/email_change_notice.txt", context),
+            None,
+            [user.email],
+        )
+    except Exception:  # the change still needs the new address's link, so it goes ahead
+        logger.exception("accounts.email-change.notice-failed", extra={"user": user.pk})
+    audit_record(
+        action=AuditEvent.Action.EMAIL_CHANGE_REQUESTED,
+        request=request,
+        actor=user,
+        target=f"user:{user.pk}",
+        details={"to": new_email},
+    )
+    return token
+
+
+def email_change_read(*, user: User, token: str) -> str:
+    """The new address a link from user_email_change_request would set for `user`; EmailLinkError when it cannot."""
+    if not token or len(token) > 500:
+        raise EmailLinkError(EMAIL_LINK_GONE)
+    try:
+        data = _email_change_signer().unsign_object(token, max_age=EMAIL_CHANGE_VALID_FOR)
+    except signing.SignatureExpired as exc:
+        hours = int(EMAIL_CHANGE_VALID_FOR.total_seconds() // 3600)
+        raise EmailLinkError(EMAIL_LINK_EXPIRED.format(hours=hours)) from exc
+    except (signing.BadSignature, ValueError) as exc:
+        raise EmailLinkError(EMAIL_LINK_GONE) from exc
+    if (
+        not isinstance(data, dict)
+        or data.get("user") != user.pk
+        or not constant_time_compare(str(data.get("state", "")), _email_change_state(user))
+        or not isinstance(data.get("email"), str)
+    ):
+        raise EmailLinkError(EMAIL_LINK_GONE)
+    return data["email"]
+
+
+def user_email_change_confirm(*, user: User, token: str, request=None) -> User:
+    """Make the address a confirmation link carries `user`'s email."""
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        new_email = email_change_read(user=locked, token=token)
+        taken = EmailLinkError(
+            f"Another account already uses {new_email} (it started to after the link was sent), so it cannot be yours.",
+            status=409,
+        )
+        if User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists():
+            raise taken
+        previous = locked.email
+        locked.email = new_email
+        try:
+            with transaction.atomic():
+                locked.save(update_fields=["email"])
+        except IntegrityError as exc:
+            raise taken from exc
+        audit_record(
+            action=AuditEvent.Action.EMAIL_CHANGED,
+            request=request,
+            actor=locked,
+            target=f"user:{user.pk}",
+            details={"from": previous, "to": new_email},
+        )
+    user.email = new_email
+    return user
+
+
+def user_password_change(*, user: User, current_password: str, new_password: str, request=None) -> int:
+    """Set a new password after checking the current one, and revoke the user's API tokens in every business.
+    Returns how many tokens were revoked. Other sessions end because the password does: the caller keeps its own
+    with update_session_auth_hash()."""
+    _current_password_check(user=user, password=current_password, field="current_password")
+    try:
+        password_validation.validate_password(new_password, user)
+    except ValidationError as exc:
+        raise AccountError(" ".join(exc.messages), field="new_password") from exc
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        revoked, _ = ApiToken.objects.filter(user=user).delete()
+        audit_record(
+            action=AuditEvent.Action.PASSWORD_CHANGED,
+            request=request,
+            actor=user,
+            target=f"user:{user.pk}",
+            details={"tokens_revoked": revoked},
+        )
+    return revoked

@@ -1,4 +1,5 @@
-"""Account pages: sign up, log in and out, password reset, invitations, and Settings (business, team, API tokens).
+"""Account pages: sign up, log in and out, password reset, invitations, and Settings (business, team, API tokens,
+your own account).
 
 Views stay thin: every change goes through accounts.services, and every object is looked up inside the current
 business, so another business's id is a 404.
@@ -10,7 +11,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -29,9 +30,12 @@ from .forms import (
     AcceptInvitationForm,
     BusinessForm,
     CreateBusinessForm,
+    EmailChangeForm,
     EmailLoginForm,
     EmailPasswordResetForm,
     InviteForm,
+    NameForm,
+    PasswordChangeForm,
     RoleForm,
     SignupForm,
     SwitchBusinessForm,
@@ -90,6 +94,7 @@ def signup(request):
                     business_name=form.cleaned_data["business_name"],
                     confirm_age=form.cleaned_data["confirm_age"],
                     accept_terms=form.cleaned_data["accept_terms"],
+                    support_contact=form.cleaned_data["support_contact"],
                 )
             except services.SignupError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -302,6 +307,8 @@ def team(request):
             "members": selectors.team_members(business=business),
             "invitations": selectors.invitations_pending(business=business) if is_owner else [],
             "roles": Role.choices,
+            # The last owner cannot leave (the service refuses too): the page says so before the click.
+            "sole_owner": is_owner and selectors.owners_count(business=business) == 1,
             "section": "team",
         },
     )
@@ -387,3 +394,79 @@ def token_revoke(request, key):
     label = f"“{token.name}”" if token.name else "The token"
     messages.success(request, f"{label} was revoked; apps using it can no longer connect.")
     return redirect("dashboard:tokens")
+
+
+# --- Settings: your own account ---------------------------------------------------------------------------------------
+# The address a change was asked for in this session, so the page can say a link is on its way there.
+SESSION_EMAIL_PENDING_KEY = "accounts.email_change_pending"
+ACCOUNT_FORMS = {"name": NameForm, "email": EmailChangeForm, "password": PasswordChangeForm}
+
+
+@never_cache
+@dashboard_view(Role.MEMBER)
+@require_http_methods(["GET", "HEAD", "POST"])
+def account(request):
+    """Every role edits their own name, email and password here, and only their own: the user is the session's."""
+    user = request.user
+    chosen = request.POST.get("form") if request.method == "POST" else None
+    account_forms = {
+        name: form_class(request.POST if name == chosen else None) for name, form_class in ACCOUNT_FORMS.items()
+    }
+    account_forms["name"].initial = {"full_name": user.full_name}
+    form = account_forms.get(chosen)
+    if form is not None and form.is_valid():
+        try:
+            done = _account_change(request, chosen, form.cleaned_data)
+        except services.AccountError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, done)
+            return redirect("dashboard:account")
+    context = {f"{name}_form": form for name, form in account_forms.items()}
+    return render(
+        request,
+        "accounts/account.html",
+        {**context, "pending_email": request.session.get(SESSION_EMAIL_PENDING_KEY), "section": "account"},
+    )
+
+
+def _account_change(request, chosen, data) -> str:
+    user = request.user
+    if chosen == "name":
+        services.user_name_change(user=user, full_name=data["full_name"], request=request)
+        return "Your name was saved."
+    if chosen == "email":
+        services.user_email_change_request(
+            user=user, new_email=data["new_email"], password=data["password"], request=request
+        )
+        new_email = data["new_email"].strip().lower()
+        request.session[SESSION_EMAIL_PENDING_KEY] = new_email
+        hours = int(services.EMAIL_CHANGE_VALID_FOR.total_seconds() // 3600)
+        return (
+            f"We sent a link to {new_email}. Your email changes when you open it (it works for {hours} hours); until "
+            f"then, keep logging in with {user.email}."
+        )
+    revoked = services.user_password_change(
+        user=user, current_password=data["current_password"], new_password=data["new_password"], request=request
+    )
+    update_session_auth_hash(request, user)  # this session stays; the others end with the old password
+    tokens = f" {revoked} API token{'s' if revoked != 1 else ''} of yours {'were' if revoked != 1 else 'was'} revoked."
+    return "Your password was changed and you were logged out everywhere else." + (tokens if revoked else "")
+
+
+@never_cache
+@dashboard_view(Role.MEMBER)
+@require_http_methods(["GET", "HEAD", "POST"])
+def account_email_confirm(request, token):
+    """The link sent to a new address: it shows the change and makes it on POST, for the account it was sent for
+    only (anyone else, logged in, gets "not found")."""
+    try:
+        if request.method != "POST":
+            new_email = services.email_change_read(user=request.user, token=token)
+            return render(request, "accounts/email_confirm.html", {"new_email": new_email, "section": "account"})
+        user = services.user_email_change_confirm(user=request.user, token=token, request=request)
+    except services.EmailLinkError as exc:
+        return _not_found(request, "This link doesn't work", exc.message, status=exc.status)
+    request.session.pop(SESSION_EMAIL_PENDING_KEY, None)
+    messages.success(request, f"Your email is now {user.email}. Log in with it from now on.")
+    return redirect("dashboard:account")

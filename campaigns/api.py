@@ -42,6 +42,16 @@ def _measurement(campaign) -> dict:
     }
 
 
+class ProgressSerializer(serializers.Serializer):
+    """A sending campaign's texts that are not final yet, by what they wait for."""
+
+    quiet_hours = serializers.IntegerField(help_text="Queued until the recipient's quiet hours end.")
+    retrying = serializers.IntegerField(help_text="Refused for now by the carrier; queued until they retry.")
+    payment = serializers.IntegerField(help_text="Held while campaigns are paused for an overdue payment.")
+    going_out = serializers.IntegerField(help_text="Due now or being handed over.")
+    summary = serializers.CharField(help_text='e.g. "120 waiting for quiet hours to end"')
+
+
 class TagNamesListField(serializers.ListField):
     child = serializers.CharField(max_length=50)
 
@@ -59,13 +69,43 @@ class CampaignSerializer(serializers.ModelSerializer):
         model = Campaign
         fields = [
             "id", "name", "body", "number", "tags", "media_urls", "send_at", "track_links", "status", "status_detail",
-            "measurement", "created_at", "launched_at", "completed_at",
+            "status_text", "progress", "measurement", "created_at", "launched_at", "completed_at",
         ]  # fmt: skip
         read_only_fields = ["id", "status", "status_detail", "created_at", "launched_at", "completed_at"]
+
+    status_text = serializers.SerializerMethodField(
+        help_text='The status as the dashboard says it: "Sending — 120 waiting for quiet hours to end".'
+    )
+    progress = serializers.SerializerMethodField(
+        help_text="While sending: the texts not final yet, by what they wait for; null otherwise. A campaign is "
+        "sent only once every text is final (handed to the carrier, failed, blocked or cancelled)."
+    )
+
+    def _progress(self, campaign):
+        cache = self.context.setdefault("campaign_progress", {})
+        if campaign.pk not in cache:
+            cache[campaign.pk] = selectors.campaign_progress(campaigns=[campaign]).get(campaign.pk)
+        return cache[campaign.pk]
 
     @extend_schema_field(MeasurementSerializer)
     def get_measurement(self, campaign) -> dict:
         return _measurement(campaign)
+
+    def get_status_text(self, campaign) -> str:
+        return selectors.campaign_status_text(campaign=campaign, progress=self._progress(campaign))
+
+    @extend_schema_field(ProgressSerializer(allow_null=True))
+    def get_progress(self, campaign) -> dict | None:
+        progress = self._progress(campaign)
+        if progress is None:
+            return None
+        return {
+            "quiet_hours": progress.quiet_hours,
+            "retrying": progress.retrying,
+            "payment": progress.payment,
+            "going_out": progress.going_out,
+            "summary": progress.describe(),
+        }
 
 
 class CampaignDetailSerializer(CampaignSerializer):

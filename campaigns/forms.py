@@ -3,6 +3,7 @@
 from django import forms
 from django.utils import timezone
 
+from subscribers.fields import SenderNumberChoiceField
 from subscribers.models import SenderNumber, Tag
 
 from .ai import MAX_BRIEF, MAX_TONE
@@ -42,7 +43,7 @@ class CampaignForm(forms.Form):
         help_text=f"One web address per line (https://…), up to {MAX_MEDIA}. With a picture the text goes as an MMS.",
         error_messages={"max_length": f"Give at most {MAX_MEDIA} links."},
     )
-    sender_number = forms.ModelChoiceField(
+    sender_number = SenderNumberChoiceField(
         label="Send from",
         queryset=SenderNumber.objects.none(),
         empty_label=None,

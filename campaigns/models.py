@@ -76,6 +76,9 @@ class Message(models.Model):
         BLOCKED = "blocked"  # consent refused it (or the carrier did, 40300); never delivered
         CANCELLED = "cancelled"  # its campaign was cancelled before it was handed over
 
+    # The error code of a queued message held because campaigns are paused for an overdue payment (not quiet hours).
+    BILLING_PAUSED_CODE = "billing-paused"
+
     # How far each status is along the way: a report never moves a message back.
     PROGRESS = {
         Status.QUEUED: 0,

@@ -43,6 +43,7 @@ STALE_DISPATCH = timedelta(minutes=5)
 MAX_SEND_ATTEMPTS = 10
 # How often a campaign paused for an overdue payment looks again (the dispatcher brings its messages back).
 BILLING_RECHECK = timedelta(hours=1)
+BILLING_PAUSED_CODE = Message.BILLING_PAUSED_CODE
 
 
 class SendRefused(Exception):
@@ -212,7 +213,11 @@ def _send_chunk(messages: list[Message], now: datetime) -> None:
                 _outcome(message, Status.SENDING, error_code="unknown", error_detail=f"hand-off uncertain: {exc}"[:500])
                 logger.warning("sms.send.uncertain", extra={"message_id": message.pk})
             else:
-                _outcome(message, Status.SENT, provider_message_id=result.provider_message_id, sent_at=timezone.now())
+                held = message.error_code == BILLING_PAUSED_CODE  # not an error once it went
+                _outcome(
+                    message, Status.SENT, provider_message_id=result.provider_message_id, sent_at=timezone.now(),
+                    **({"error_code": ""} if held else {}),
+                )  # fmt: skip
         stamp = timezone.now()
         for message in messages:
             message.updated_at = stamp
@@ -283,12 +288,16 @@ def _check(business, messages: list[Message], now: datetime) -> list[Message]:
                 )
                 wait_until = quiet_hours.next_send_time(profile, now)
                 if wait_until is not None:
-                    _outcome(message, Status.QUEUED, send_after=wait_until, dispatched_at=None)
+                    # Held for quiet hours, whatever held it before (a retry, a payment): that is what it waits for.
+                    _outcome(message, Status.QUEUED, send_after=wait_until, dispatched_at=None, error_code="")
                     continue
             decision = decisions[message.phone_number]
             if not decision and decision.reason == BILLING_PAUSED:
                 # Paused, not dropped: the campaign goes on once the payment is made (or is cancelled by the owner).
-                _outcome(message, Status.QUEUED, send_after=now + BILLING_RECHECK, dispatched_at=None)
+                _outcome(
+                    message, Status.QUEUED, send_after=now + BILLING_RECHECK, dispatched_at=None,
+                    error_code=BILLING_PAUSED_CODE,
+                )  # fmt: skip
                 continue
             if not decision:
                 _outcome(message, Status.BLOCKED, error_detail=decision.reason[:500])

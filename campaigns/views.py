@@ -76,7 +76,11 @@ def campaign_list(request):
     page = paginate(request, selectors.campaigns_for_list(business=request.business))
     campaigns = list(page.object_list)
     summaries = selectors.campaign_summaries(campaigns=campaigns)
-    rows = [{"campaign": c, "stats": summaries[c.pk], "badge": BADGES.get(c.status, "")} for c in campaigns]
+    statuses = selectors.campaign_status_texts(campaigns=campaigns)
+    rows = [
+        {"campaign": c, "stats": summaries[c.pk], "badge": BADGES.get(c.status, ""), "status": statuses[c.pk]}
+        for c in campaigns
+    ]
     return render(
         request,
         "dashboard/campaigns/list.html",
@@ -187,11 +191,13 @@ def _compose(request, campaign=None):
                         )
                     else:
                         saved = services.campaign_update(instance=campaign, **form.service_fields())
-                    if launch:
-                        saved = services.campaign_launch_checked(campaign=saved)
             except ValidationError as exc:
                 form_add_service_errors(form, exc, renamed={"number": "sender_number"})
             else:
+                if launch:
+                    # Saved as a draft; it goes out only once the summary of who gets it and what it costs is
+                    # confirmed.
+                    return redirect("dashboard:campaign-launch", pk=saved.pk)
                 messages.success(request, _saved_notice(saved))
                 return redirect("dashboard:campaign", pk=saved.pk)
     else:
@@ -248,7 +254,8 @@ def _copied(request) -> dict:
 
 def _saved_notice(campaign) -> str:
     if campaign.status == Status.SCHEDULED:
-        when = date_format(timezone.localtime(campaign.send_at), "DATETIME_FORMAT")
+        # As the campaign page writes it; Django's DATETIME_FORMAT ends in "p.m.", which a full stop would double.
+        when = date_format(timezone.localtime(campaign.send_at), "l, M j, Y g:i A T")
         return f"“{campaign.name}” is scheduled for {when}."
     if campaign.status == Status.SENDING:
         return f"“{campaign.name}” is on its way. The figures below update as the texts go out."
@@ -299,6 +306,9 @@ def _stats_context(request, campaign) -> dict:
     live = campaign.status in LIVE_STATUSES
     return {
         "campaign": campaign,
+        # Here rather than in the page's heading, so that it changes with the live figures.
+        "badge": BADGES.get(campaign.status, ""),
+        "status_text": selectors.campaign_status_texts(campaigns=[campaign])[campaign.pk],
         "stats": stats,
         "funnel": _funnel(stats),
         "delivery_rate": selectors.campaign_delivery_rate(stats),
@@ -313,7 +323,6 @@ def campaign_detail(request, pk):
     campaign = _campaign(request, pk)
     context = _stats_context(request, campaign)
     context.update(
-        badge=BADGES.get(campaign.status, ""),
         tags=list(campaign.tags.all()),
         measurement=selectors.campaign_measurement(campaign=campaign),
         can_write=can(request, Role.ADMIN),
@@ -349,13 +358,13 @@ def _act(request, campaign, *, template, action, notice, extra=None):
 def campaign_launch(request, pk):
     """A saved draft sent now, or scheduled when it has a time in the future, as POST .../launch/ does in the API."""
     campaign = _campaign(request, pk)
+    if campaign.status != Status.DRAFT and request.method != "POST":
+        messages.warning(request, f"This campaign is {campaign.get_status_display().lower()}; only a draft is sent.")
+        return redirect("dashboard:campaign", pk=campaign.pk)
 
     def extra():
-        tag_ids = [tag.pk for tag in campaign.tags.all()]
-        return {
-            "audience_size": selectors.campaign_audience_size(business=request.business, tag_ids=tag_ids),
-            "schedules": bool(campaign.send_at and campaign.send_at > timezone.now()),
-        }
+        preview = selectors.campaign_launch_preview(campaign=campaign)
+        return {"preview": preview, "schedules": preview.schedules}
 
     return _act(
         request,

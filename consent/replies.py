@@ -85,6 +85,16 @@ def help_reply(business):
     return business.help_text or standard_help_reply(business)
 
 
+def standard_help_reply_gives_contact(business) -> bool:
+    """Whether the standard HELP reply can say how to reach the business: it has a support contact or phone."""
+    return bool(_contact(business).strip())
+
+
+def help_reply_gives_contact(business) -> bool:
+    """Whether the reply people get when they text HELP says how to reach the business, as carriers require."""
+    return bool(help_contact_pattern(business).search(help_reply(business)))
+
+
 def _names_business(text: str, name: str) -> bool:
     return name.casefold() in text.casefold()
 

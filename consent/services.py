@@ -5,7 +5,7 @@ committed before the webhook is answered; replies are queued to send only after 
 """
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -55,7 +55,8 @@ def consent_event_record(
             phone_hash=phone_hash(phone),
             kind=kind,
             method=method,
-            occurred_at=occurred_at or timezone.now(),
+            # In UTC, as it is read back: the row's hash covers the time as written.
+            occurred_at=(occurred_at or timezone.now()).astimezone(UTC),
             evidence=evidence,
             provider_message_id=provider_message_id,
             sequence=(last["sequence"] + 1) if last else 1,

@@ -19,13 +19,14 @@ from accounts.models import Role
 from campaigns.models import Message
 from nextalerts import simulator
 from nextalerts.dashboard import business_object, can, dashboard_view, paginate, query_without_page
-from nextalerts.phones import InvalidPhoneNumber, phone_hash, to_e164
+from nextalerts.phones import InvalidPhoneNumber, phone_display, phone_hash, to_e164
+from subscribers.fields import SenderNumberChoiceField
 from subscribers.models import Keyword, SenderNumber, Subscriber
 
-from . import evidence, selectors, services
+from . import evidence, replies, selectors, services
 from .models import ConsentEvent, Suppression
 
-PHONE_HELP = "Any US format works, such as (202) 555-0123 or +12025550123."
+PHONE_HELP = "Any US format works, such as (202) 555-0123 or +1 202 555 0123."
 
 
 def _phone_field(label, *, required=True, help_text=PHONE_HELP):
@@ -53,7 +54,7 @@ class PhoneCleanMixin:
             return to_e164(raw)
         except InvalidPhoneNumber:
             raise forms.ValidationError(
-                "That is not a phone number we can read. Try the full number, such as +12025550123."
+                "That is not a phone number we can read. Try the full number, such as +1 202 555 0123."
             ) from None
 
 
@@ -131,6 +132,7 @@ def overview(request):
             "campaigns": selectors.campaigns_recent_summary(business=business, limit=5),
             "has_number": has_number,
             "has_keyword": has_keyword,
+            "needs_support_contact": not replies.help_reply_gives_contact(business),
             "show_simulator": settings.DEBUG,
         },
     )
@@ -211,9 +213,11 @@ def suppressions(request):
         existing = Suppression.objects.filter(business=business, phone_hash=phone_hash(phone)).exists()
         services.suppression_add_manual(business=business, phone=phone, user=request.user, request=request)
         if existing:
-            messages.info(request, f"{phone} was already on your do-not-text list.")
+            messages.info(request, f"{phone_display(phone)} was already on your do-not-text list.")
         else:
-            messages.success(request, f"{phone} is on your do-not-text list: it will get no more texts from you.")
+            messages.success(
+                request, f"{phone_display(phone)} is on your do-not-text list: it will get no more texts from you."
+            )
         return redirect("dashboard:suppressions")
 
     filter_form = SuppressionFilterForm(request.GET or None)
@@ -303,7 +307,7 @@ def debug_only(view):
 
 
 class SimulatorForm(PhoneCleanMixin, forms.Form):
-    number = forms.ModelChoiceField(
+    number = SenderNumberChoiceField(
         label="Your number",
         queryset=SenderNumber.objects.none(),
         empty_label=None,
@@ -313,7 +317,7 @@ class SimulatorForm(PhoneCleanMixin, forms.Form):
             "invalid_pk_value": "Pick one of your numbers.",
         },
     )
-    phone = _phone_field("Customer's phone", help_text="A made-up number such as +12025550123 is best.")
+    phone = _phone_field("Customer's phone", help_text="A made-up number such as +1 202 555 0123 is best.")
     text = forms.CharField(
         label="Text message",
         max_length=1600,

@@ -6,7 +6,9 @@ exist.
 """
 
 import functools
+import ipaddress
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
@@ -142,7 +144,21 @@ def navigation(request):
         "business": membership.business,
         "can_admin": membership.has_role(Role.ADMIN),
         "can_own": membership.has_role(Role.OWNER),
+        "public_base_url": settings.PUBLIC_BASE_URL,
+        "public_base_url_is_loopback": is_loopback_url(settings.PUBLIC_BASE_URL),
     }
+
+
+def is_loopback_url(url: str) -> bool:
+    """True when only this machine can open `url` (127.0.0.1, ::1, localhost): a phone scanning a QR code built on
+    it, or a teammate clicking an invitation, cannot reach the service."""
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def reverse_or_none(name):

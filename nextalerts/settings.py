@@ -8,6 +8,7 @@ import os
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -37,8 +38,11 @@ else:
                 "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+# The address people reach the service at: QR codes, tracked links, invitation and reset links are built on it.
+# `make run` sets it from HOST and PORT.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+_LOCAL_HOSTS = {"127.0.0.1", "localhost", "testserver", urlsplit(PUBLIC_BASE_URL).hostname}
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=sorted(host for host in _LOCAL_HOSTS if host))
 # Where the privacy policy and terms tell people to write; the pages flag the placeholder until it is set.
 PRIVACY_CONTACT_EMAIL = env.str("PRIVACY_CONTACT_EMAIL", default="")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[PUBLIC_BASE_URL])
@@ -90,6 +94,7 @@ TEMPLATES = [
                 "nextalerts.dashboard.navigation",
                 "privacy.context_processors.privacy",
             ],
+            "builtins": ["nextalerts.templatetags.formats"],
         },
     },
 ]
@@ -183,10 +188,23 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="NextAlerts <no-reply
 
 # --- Celery ---------------------------------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
-CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
+# Without Redis the broker is a folder (kombu's filesystem transport): the web process queues tasks there and the
+# worker and beat that `make run` starts take them, so the same machinery as production runs with no server.
+LOCAL_BROKER_DIR = Path(env.str("LOCAL_BROKER_DIR", default=str(BASE_DIR / "var" / "broker")))
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+else:
+    CELERY_BROKER_URL = "filesystem://localhost/"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(LOCAL_BROKER_DIR / "queue"),
+        "data_folder_out": str(LOCAL_BROKER_DIR / "queue"),
+        "control_folder": str(LOCAL_BROKER_DIR / "control"),
+    }
+    for _folder in ("queue", "control"):  # kombu expects them to exist
+        (LOCAL_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_RESULT_BACKEND = None
-# Without Redis there is no worker: tasks run in-process, right where they are queued.
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# Tasks go to the broker for a worker, everywhere; the test suite runs them in-process where it does not start one.
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -197,12 +215,14 @@ CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# How often beat looks for due work (scheduled campaigns, quiet hours or Retry-After ended, stored delivery reports).
+SCHEDULER_INTERVAL_SECONDS = env.float("SCHEDULER_INTERVAL_SECONDS", default=30.0)
 CELERY_BEAT_SCHEDULE = {
-    "launch-due-campaigns": {"task": "campaigns.launch_due_campaigns", "schedule": 30.0},
+    "launch-due-campaigns": {"task": "campaigns.launch_due_campaigns", "schedule": SCHEDULER_INTERVAL_SECONDS},
     # Messages whose quiet hours or Retry-After ended, and any whose task was lost.
-    "dispatch-due-messages": {"task": "campaigns.dispatch_due_messages", "schedule": 30.0},
+    "dispatch-due-messages": {"task": "campaigns.dispatch_due_messages", "schedule": SCHEDULER_INTERVAL_SECONDS},
     # Delivery reports are stored by the webhook and applied in batches; this catches any whose task was lost.
-    "apply-delivery-reports": {"task": "sms.apply_delivery_reports", "schedule": 30.0},
+    "apply-delivery-reports": {"task": "sms.apply_delivery_reports", "schedule": SCHEDULER_INTERVAL_SECONDS},
     "expire-uncertain-messages": {"task": "campaigns.expire_uncertain_messages", "schedule": 3600.0},
     # The retention periods below, enforced once a day (at 03:30 UTC).
     "enforce-retention": {"task": "privacy.enforce_retention", "schedule": crontab(hour=3, minute=30)},

@@ -6,18 +6,22 @@ is exported in bounded memory (the zip itself goes to a temporary file, not to R
 
 import csv
 import io
+import itertools
 import json
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 
-from accounts.models import Business, Membership
+from accounts.models import ApiToken, Business, Invitation, Membership
 from campaigns.models import Campaign, Message
+from campaigns.selectors import campaign_opt_outs
 from consent.models import ConsentEvent, Suppression
 from subscribers.models import Keyword, SenderNumber, Subscriber
 from tracking.models import Click, QRCode, Scan
@@ -32,6 +36,13 @@ class Section:
     name: str
     queryset: QuerySet
     fields: tuple[str, ...]
+    # Columns computed for a chunk of rows at once (a subscriber's tags, a campaign's opt-outs): the column's name ->
+    # a function from the rows' ids to {id: value}. The section's fields must include "id".
+    extra: dict[str, Callable[[list[int]], dict]] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.fields + tuple(self.extra)
 
 
 def business_sections(*, business: Business) -> list[Section]:
@@ -62,9 +73,22 @@ def business_sections(*, business: Business) -> list[Section]:
             ("id", "user__email", "user__full_name", "role", "created_at"),
         ),
         Section(
+            "invitations",
+            Invitation.objects.filter(business_id=bid).order_by("id"),
+            ("id", "email", "role", "invited_by__email", "created_at", "expires_at", "accepted_at"),
+        ),
+        Section(
+            # What the tokens page lists; the token itself is stored only as a digest and never leaves.
+            "api_tokens",
+            ApiToken.objects.filter(business_id=bid)
+            .annotate(starts_with=Substr("token_key", 1, 8))
+            .order_by("created"),
+            ("name", "starts_with", "user__email", "created", "expiry"),
+        ),
+        Section(
             "numbers",
             SenderNumber.objects.filter(business_id=bid).order_by("id"),
-            ("id", "phone_number", "messages_per_second", "created_at"),
+            ("id", "phone_number", "messaging_profile_id", "messages_per_second", "created_at"),
         ),
         Section(
             "keywords",
@@ -83,12 +107,14 @@ def business_sections(*, business: Business) -> list[Section]:
                 "opted_out_at",
                 "pending_since",
                 "qr_code_id",
+                "number__phone_number",
                 "name",
                 "email",
                 "notes",
                 "created_at",
                 "updated_at",
             ),
+            extra={"tags": _subscriber_tags},
         ),  # fmt: skip
         Section(
             "consent_ledger",
@@ -113,22 +139,27 @@ def business_sections(*, business: Business) -> list[Section]:
         ),
         Section(
             "campaigns",
-            Campaign.objects.filter(business_id=bid).order_by("id"),
+            Campaign.objects.filter(business_id=bid).annotate(**_campaign_counts()).order_by("id"),
             (
                 "id",
                 "name",
                 "body",
                 "media_urls",
+                "sender_number__phone_number",
+                "track_links",
                 "status",
                 "status_detail",
                 "send_at",
+                "created_by__email",
                 "created_at",
                 "launched_at",
                 "completed_at",
                 "audience_size",
                 "skipped_suppressed",
                 "skipped_frequency",
+                *_campaign_counts(),
             ),
+            extra={"tags": _campaign_tags, "opt_outs": _campaign_opt_outs},
         ),  # fmt: skip
         Section(
             "messages",
@@ -137,9 +168,20 @@ def business_sections(*, business: Business) -> list[Section]:
         ),
         Section(
             "qr_codes",
-            QRCode.objects.filter(business_id=bid).order_by("id"),
-            ("id", "label", "slug", "ref", "keyword__keyword", "number__phone_number", "is_active", "created_at"),
-        ),
+            QRCode.objects.filter(business_id=bid).annotate(scan_count=_count(Scan, "qr_code")).order_by("id"),
+            (
+                "id",
+                "label",
+                "slug",
+                "ref",
+                "keyword__keyword",
+                "number__phone_number",
+                "is_active",
+                "created_at",
+                "scan_count",
+            ),
+            extra={"opt_ins": _qr_code_opt_ins},
+        ),  # fmt: skip
         Section(
             "qr_scans",
             Scan.objects.filter(business_id=bid).order_by("id"),
@@ -221,6 +263,56 @@ def phone_sections(*, phone_hash: str, business_id: int | None = None) -> list[S
     ]
 
 
+def _count(model, to: str, **where):
+    """How many `model` rows point at the outer row through `to` (and match `where`), as a subquery: no join that
+    would multiply the outer rows."""
+    rows = model.objects.filter(**{to: OuterRef("pk")}, **where).order_by().values(to).annotate(n=Count("pk"))
+    return Coalesce(Subquery(rows.values("n")), 0, output_field=IntegerField())
+
+
+def _campaign_counts() -> dict:
+    """The figures the campaign pages show (campaigns.selectors.campaign_stats), one column each."""
+    status = Message.Status
+    return {
+        "recipients": _count(Message, "campaign"),
+        "sent": _count(Message, "campaign", status__in=[status.SENT, status.DELIVERED, status.DELIVERY_UNCONFIRMED]),
+        "delivered": _count(Message, "campaign", status=status.DELIVERED),
+        "failed": _count(
+            Message, "campaign", status__in=[status.FAILED, status.SENDING_FAILED, status.DELIVERY_FAILED]
+        ),
+        "blocked": _count(Message, "campaign", status=status.BLOCKED),
+        "click_count": _count(Click, "campaign", is_preview=False),
+    }
+
+
+def _through_names(through, owner: str, value: str, ids: list[int]) -> dict[int, list[str]]:
+    names: dict[int, list[str]] = {}
+    pairs = through.objects.filter(**{f"{owner}__in": ids}).order_by(owner, value).values_list(owner, value)
+    for owner_id, name in pairs:
+        names.setdefault(owner_id, []).append(name)
+    return names
+
+
+def _subscriber_tags(ids: list[int]) -> dict[int, list[str]]:
+    return _through_names(Subscriber.tags.through, "subscriber_id", "tag__name", ids)
+
+
+def _campaign_tags(ids: list[int]) -> dict[int, list[str]]:
+    return _through_names(Campaign.tags.through, "campaign_id", "tag__name", ids)
+
+
+def _campaign_opt_outs(ids: list[int]) -> dict[int, int]:
+    campaigns = Campaign.objects.filter(pk__in=ids).only("pk", "business_id", "launched_at")
+    counts = campaign_opt_outs(campaigns=campaigns)
+    return {pk: counts.get(pk, 0) for pk in ids}
+
+
+def _qr_code_opt_ins(ids: list[int]) -> dict[int, int]:
+    rows = Subscriber.objects.filter(qr_code_id__in=ids).order_by().values("qr_code_id").annotate(n=Count("pk"))
+    counts = {row["qr_code_id"]: row["n"] for row in rows}
+    return {pk: counts.get(pk, 0) for pk in ids}
+
+
 def _message_fields() -> tuple[str, ...]:
     return (
         "id", "direction", "kind", "sender_number__phone_number", "phone_number", "body", "status", "campaign_id",
@@ -240,13 +332,24 @@ def _json_value(value):
 def _csv_value(value):
     if value is None:
         return ""
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return ", ".join(value)  # tags, media addresses: one cell, as in the subscribers page's own CSV
     if isinstance(value, dict | list):
         return json.dumps(value, sort_keys=True, default=str)
     return _json_value(value)
 
 
 def _rows(section: Section):
-    return section.queryset.values_list(*section.fields).iterator(chunk_size=CHUNK_SIZE)
+    rows = section.queryset.values_list(*section.fields).iterator(chunk_size=CHUNK_SIZE)
+    if not section.extra:
+        yield from rows
+        return
+    at = section.fields.index("id")
+    while chunk := list(itertools.islice(rows, CHUNK_SIZE)):
+        ids = [row[at] for row in chunk]
+        extras = [compute(ids) for compute in section.extra.values()]
+        for row in chunk:
+            yield (*row, *(values.get(row[at], []) for values in extras))
 
 
 def archive_write(*, fileobj, sections: list[Section], about: dict) -> dict[str, int]:
@@ -257,7 +360,7 @@ def archive_write(*, fileobj, sections: list[Section], about: dict) -> dict[str,
             with archive.open(f"{section.name}.csv", "w", force_zip64=True) as raw:
                 text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
                 writer = csv.writer(text)
-                writer.writerow(section.fields)
+                writer.writerow(section.columns)
                 count = 0
                 for row in _rows(section):
                     writer.writerow([_csv_value(v) for v in row])
@@ -273,7 +376,7 @@ def archive_write(*, fileobj, sections: list[Section], about: dict) -> dict[str,
             for index, section in enumerate(sections):
                 text.write(("," if index else "") + json.dumps(section.name) + ": [")
                 for number, row in enumerate(_rows(section)):
-                    record = {field: _json_value(value) for field, value in zip(section.fields, row, strict=True)}
+                    record = {name: _json_value(value) for name, value in zip(section.columns, row, strict=True)}
                     text.write(("," if number else "") + "\n" + json.dumps(record, default=str))
                 text.write("]")
             text.write("}}\n")

@@ -20,6 +20,7 @@ from campaigns.services import SendRefused, conversation_reply
 from consent import replies
 from consent import services as consent_services
 from nextalerts.dashboard import business_object, dashboard_view, form_add_service_errors, paginate, query_without_page
+from nextalerts.phones import phone_display
 
 from . import selectors, services
 from .dashboard_forms import (
@@ -48,8 +49,6 @@ def subscriber_list(request):
     filters = _filters(request)
     page = paginate(request, selectors.subscriber_list(business=request.business, **filters))
     rows = list(page.object_list)
-    for subscriber in rows:
-        subscriber.display_phone = selectors.phone_display(subscriber.phone_number)
     return render(
         request,
         "dashboard/subscribers/list.html",
@@ -149,7 +148,6 @@ def subscriber_detail(request, pk):
         "dashboard/subscribers/detail.html",
         {
             "subscriber": subscriber,
-            "display_phone": selectors.phone_display(subscriber.phone_number),
             "info": info,
             "history": history,
             "query": query_without_page(request),
@@ -207,9 +205,7 @@ def inbox_reply(request):
         except ValidationError as exc:
             form_add_service_errors(form, exc, renamed={"to": "phone"})
         else:
-            messages.success(
-                request, f"Your reply to {selectors.phone_display(form.cleaned_data['phone'])} is on its way."
-            )
+            messages.success(request, f"Your reply to {phone_display(form.cleaned_data['phone'])} is on its way.")
             url = reverse("dashboard:inbox")
             return redirect(f"{url}?page={page_number}" if page_number and page_number > 1 else url)
     return _inbox(request, page_number=page_number if page_number and page_number > 0 else None, reply_form=form)
@@ -239,10 +235,10 @@ def _help_requirements(business) -> list[dict]:
     """What a HELP reply must contain, for the live checklist; consent.replies checks the same again on save."""
     own = replies.own_contacts(business)
     reach = " or ".join(own) if own else "a phone number, email or web address"
-    requirements = [
-        {"label": f"The business name ({business.name})", "text": business.name},
-        _pattern_requirement(f"A way to reach you ({reach})", replies.help_contact_pattern(business)),
-    ]
+    contact = _pattern_requirement(f"A way to reach you ({reach})", replies.help_contact_pattern(business))
+    if not replies.standard_help_reply_gives_contact(business):
+        contact["blank_missing"] = True  # a blank box means the standard reply, which then has no contact
+    requirements = [{"label": f"The business name ({business.name})", "text": business.name}, contact]
     for what, pattern, _fix in replies.REQUIRED_HELP_ELEMENTS:
         requirements.append(_pattern_requirement(selectors.REQUIREMENT_LABELS.get(what, what), pattern))
     requirements.append({"label": f"At most {replies.MAX_HELP_LENGTH} characters", "max": replies.MAX_HELP_LENGTH})
@@ -274,6 +270,7 @@ def help_reply_edit(request):
             "form": form,
             "standard_help_reply": standard,
             "is_custom": bool(business.help_text),
+            "standard_gives_contact": replies.standard_help_reply_gives_contact(business),
             "requirements_json": json.dumps(_help_requirements(business)),
         },
     )
@@ -288,7 +285,9 @@ def number_create(request):
         except ValidationError as exc:
             form_add_service_errors(form, exc)
         else:
-            messages.success(request, f"{number.phone_number} added. Now add a keyword people can text to it.")
+            messages.success(
+                request, f"{phone_display(number.phone_number)} added. Now add a keyword people can text to it."
+            )
             return redirect("dashboard:numbers")
     return render(request, "dashboard/numbers/number_form.html", {"form": form, "number": None})
 
@@ -309,7 +308,7 @@ def number_edit(request, pk):
         except ValidationError as exc:
             form_add_service_errors(form, exc)
         else:
-            messages.success(request, f"{number.phone_number} saved.")
+            messages.success(request, f"{phone_display(number.phone_number)} saved.")
             return redirect("dashboard:numbers")
     return render(request, "dashboard/numbers/number_form.html", {"form": form, "number": number})
 
@@ -318,7 +317,7 @@ def number_edit(request, pk):
 def number_delete(request, pk):
     number = business_object(request, SenderNumber, pk=pk)
     if request.method == "POST":
-        label = number.phone_number
+        label = phone_display(number.phone_number)
         services.number_delete(instance=number)
         messages.success(request, f"{label} removed.")
         return redirect("dashboard:numbers")
@@ -327,7 +326,7 @@ def number_delete(request, pk):
         request,
         "dashboard/numbers/confirm_delete.html",
         {
-            "title": f"Remove {number.phone_number}?",
+            "title": f"Remove {phone_display(number.phone_number)}?",
             "consequences": [
                 f"Its keywords ({', '.join(keywords) if keywords else 'none'}) stop working, and so do the QR codes "
                 f"printed for them ({number.qr_codes.count()}).",
@@ -410,7 +409,8 @@ def keyword_delete(request, pk):
         {
             "title": f"Remove the keyword {keyword.keyword}?",
             "consequences": [
-                f"Texting {keyword.keyword} to {keyword.number.phone_number} no longer subscribes anyone.",
+                f"Texting {keyword.keyword} to {phone_display(keyword.number.phone_number)} no longer subscribes "
+                "anyone.",
                 f"QR codes made for this keyword ({keyword.qr_codes.count()}) are removed too.",
                 "People who already joined with it stay subscribed.",
             ],

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from campaigns.services import MAX_BODY
 from consent.replies import MAX_HELP_LENGTH
 
+from .fields import SenderNumberChoiceField
 from .models import SenderNumber
 from .services import MAX_RATE, MIN_RATE
 
@@ -75,7 +76,7 @@ class NumberEditForm(forms.Form):
 
 
 class KeywordForm(forms.Form):
-    number = forms.ModelChoiceField(
+    number = SenderNumberChoiceField(
         queryset=SenderNumber.objects.none(),
         label="Number",
         empty_label=None,

@@ -3,16 +3,20 @@ of the business."""
 
 import re
 from dataclasses import dataclass
+from datetime import UTC
 
-import phonenumbers
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 
 from campaigns.models import Message
 from consent.models import ConsentEvent, Suppression
 from consent.policy import SendKind, can_send_many
 from consent.replies import REQUIRED_CONFIRMATION_ELEMENTS, help_reply, opt_in_confirmation
+from nextalerts.phones import phone_display
 from tracking.models import Click
 
 from .models import Keyword, SenderNumber, Subscriber, Tag
@@ -26,20 +30,6 @@ CLICKS_LIMIT = 50
 def join_form_url(*, business) -> str:
     """The hosted opt-in form's public address, for the business to print, link or share."""
     return settings.PUBLIC_BASE_URL + reverse("join", args=[business.slug])
-
-
-def phone_display(e164: str) -> str:
-    """A number as people write it: "(202) 555-0143" for US numbers, international form otherwise."""
-    try:
-        parsed = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    form = (
-        phonenumbers.PhoneNumberFormat.NATIONAL
-        if parsed.country_code == 1
-        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    )
-    return phonenumbers.format_number(parsed, form)
 
 
 def clean_text(value, *, limit: int = MAX_QUERY_LENGTH) -> str:
@@ -165,12 +155,25 @@ def evidence_items(evidence) -> list[tuple[str, str]]:
     return items
 
 
+E164 = re.compile(r"\+\d{8,15}")
+ISO_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}.*")
+
+
 def _evidence_value(value) -> str:
+    """A piece of evidence as the page shows it: a time in the business's zone ("Dec 3, 2026, 1:45:00 p.m.") and a
+    number as people write it; the ledger itself (and the export) keep what was recorded."""
     if value is True:
         return "Yes"
     if value is False:
         return "No"
-    return str(value)
+    text = str(value)
+    if ISO_TIMESTAMP.fullmatch(text) and (moment := parse_datetime(text)) is not None:
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment, UTC)
+        return date_format(timezone.localtime(moment), "M j, Y, g:i:s a")
+    if E164.fullmatch(text):
+        return phone_display(text)
+    return text
 
 
 # --- Inbox ------------------------------------------------------------------------------------------------------------
@@ -188,7 +191,6 @@ def inbox_messages(*, business) -> QuerySet:
 @dataclass
 class Conversation:
     phone: str
-    display: str
     subscriber: Subscriber | None
     messages: list
     number: SenderNumber | None
@@ -216,7 +218,6 @@ def inbox_conversations(*, business, messages) -> list[Conversation]:
         conversations.append(
             Conversation(
                 phone=phone,
-                display=phone_display(phone),
                 subscriber=subscribers.get(phone),
                 messages=texts,
                 number=texts[0].sender_number,

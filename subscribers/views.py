@@ -6,13 +6,14 @@ refusal is a page that says why, and an unexpected failure is a page too, never 
 
 import logging
 
-import phonenumbers
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import Business
+from accounts.selectors import business_region
 from nextalerts.http import client_ip
+from nextalerts.phones import phone_display
 from tracking.selectors import business_tracks_links
 
 from . import webform
@@ -42,10 +43,6 @@ FAILED = (
     "Something went wrong on our side, and nothing was sent: you are not signed up yet. "
     "Please try again in a few minutes."
 )
-
-
-def _national(e164: str) -> str:
-    return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
 @never_cache  # the page carries a CSRF token
@@ -107,13 +104,18 @@ def _join(request, slug):
         logger.exception("subscribers.web-form.error", extra={"business": business.pk})
         return again(FAILED, 503)
 
+    region = business_region(business=business)
+
+    def display(e164: str) -> str:
+        return phone_display(e164, region=region)
+
     if result.outcome == Outcome.SENT:
         return render(
             request,
             "subscribers/join_sent.html",
-            {"business": business, "phone": _national(phone), "sender": _national(number.phone_number)},
+            {"business": business, "phone": display(phone), "sender": display(number.phone_number)},
         )
     notice = NOTICES[result.outcome].format(
-        phone=_national(phone), business=business.name, sender=_national(number.phone_number)
+        phone=display(phone), business=business.name, sender=display(number.phone_number)
     )
     return again(notice, 409)

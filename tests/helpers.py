@@ -1,5 +1,9 @@
-"""Shared test helpers: signed webhooks and API clients."""
+"""Shared test helpers: signed webhooks, API clients, and what tests that start real processes need."""
 
+import time
+from urllib.parse import quote
+
+from django.db import connection
 from django.test import Client, TestCase
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -58,3 +62,24 @@ def send_due(now):
 
     ids = list(Message.objects.filter(status=Message.Status.QUEUED).values_list("pk", flat=True))
     return services.messages_send(message_ids=ids, now=now)
+
+
+def database_url() -> str:
+    """DATABASE_URL for a process of the product's (a worker, `make run`) to open the test database this test uses."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    auth = quote(db["USER"] or "")
+    if db.get("PASSWORD"):
+        auth += ":" + quote(db["PASSWORD"])
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def wait_for(predicate, timeout=60, interval=0.2) -> bool:
+    """Poll `predicate` until it is true (True) or `timeout` seconds have passed (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False

@@ -7,33 +7,20 @@ Skipped only where no Redis is reachable; under CI (CI=true) an unreachable Redi
 import os
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
 
 from campaigns.models import Message
 from nextalerts import celery_app
-from tests.helpers import text_in
+from tests.helpers import database_url, text_in, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 CONSUMER = "+12025550143"
-
-
-def _database_url():
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    auth = quote(db["USER"] or "")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"])
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def _drop_connection_pools():
@@ -59,7 +46,7 @@ def celery_through_redis(redis_url):
 def worker(celery_through_redis, redis_url, fake_telnyx):
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "REDIS_URL": redis_url,
         "SMS_BACKEND": "telnyx",
         "TELNYX_API_KEY": settings.TELNYX_API_KEY,
@@ -86,25 +73,16 @@ def worker(celery_through_redis, redis_url, fake_telnyx):
     log.unlink(missing_ok=True)
 
 
-def _wait_for(predicate, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def test_reply_reaches_telnyx_through_a_real_worker(tenant_a, fake_telnyx, worker):
     text_in(from_number=CONSUMER, to_number=tenant_a.number.phone_number, text="JOIN")
 
     reply = Message.objects.get(kind=Message.Kind.OPT_IN_CONFIRMATION)
-    assert _wait_for(lambda: fake_telnyx.messages()), "the worker never sent the confirmation"
+    assert wait_for(lambda: fake_telnyx.messages()), "the worker never sent the confirmation"
     [sent] = fake_telnyx.messages()
     assert sent["to"] == CONSUMER and sent["from"] == tenant_a.number.phone_number
     assert "Reply HELP for help, STOP to cancel" in sent["text"]
-    assert _wait_for(lambda: Message.objects.get(pk=reply.pk).status == Message.Status.SENT, timeout=10)
+    assert wait_for(lambda: Message.objects.get(pk=reply.pk).status == Message.Status.SENT, timeout=10)
     process, log = worker
     assert process.poll() is None, "the worker exited"
     # It was the worker process, not this one, that ran the task.
-    assert _wait_for(lambda: "campaigns.send_message" in log.read_text() and "succeeded" in log.read_text(), 10)
+    assert wait_for(lambda: "campaigns.send_message" in log.read_text() and "succeeded" in log.read_text(), 10)

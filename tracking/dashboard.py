@@ -21,6 +21,8 @@ from nextalerts.dashboard import (
     paginate,
     query_without_page,
 )
+from nextalerts.phones import phone_display
+from subscribers.fields import SenderNumberChoiceField
 from subscribers.models import Keyword, SenderNumber
 from subscribers.selectors import join_form_url
 
@@ -39,7 +41,7 @@ DEVICE_LABELS = {
 
 class KeywordChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, keyword):
-        text = f"{keyword.keyword} (on {keyword.number.phone_number})"
+        text = f"{keyword.keyword} (on {phone_display(keyword.number.phone_number)})"
         return text if keyword.is_active else f"{text}, switched off"
 
 
@@ -54,7 +56,7 @@ class QRCodeCreateForm(forms.Form):
             "max_length": "Keep the label to 100 characters or fewer.",
         },
     )
-    number = forms.ModelChoiceField(
+    number = SenderNumberChoiceField(
         label="Number people text",
         queryset=SenderNumber.objects.none(),
         empty_label=None,

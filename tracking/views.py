@@ -6,15 +6,16 @@ Every GET is recorded as a scan. Nothing here subscribes anyone: the consumer's 
 
 from urllib.parse import quote
 
-import phonenumbers
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from accounts.selectors import business_region
 from consent.replies import FREQUENCY, RATES
 from nextalerts.http import client_ip
+from nextalerts.phones import phone_display
 
 from . import selectors, services
 from .useragents import describe
@@ -36,16 +37,6 @@ def sms_link(*, phone_number: str, body: str, platform: str) -> str:
     """
     separator = "&" if platform == "ios" else "?"
     return f"sms:{phone_number}{separator}body={quote(body, safe='')}"
-
-
-def _display(phone_number: str) -> str:
-    """+15551234567 as "+1 555-123-4567": easier to read off a screen and type."""
-    try:
-        return phonenumbers.format_number(
-            phonenumbers.parse(phone_number), phonenumbers.PhoneNumberFormat.INTERNATIONAL
-        )
-    except phonenumbers.NumberParseException:
-        return phone_number
 
 
 def _not_active(request):
@@ -70,11 +61,12 @@ def scan(request, slug):
     phone, body = qr_code.number.phone_number, qr_code.prefilled_body
     if device.type in REDIRECTED_DEVICES:
         return HttpResponseSmsRedirect(sms_link(phone_number=phone, body=body, platform=device.platform))
-    svg = selectors.qr_code_svg(qr_code=qr_code, size=None, title=f"QR code: text {body} to {phone}")
+    shown = phone_display(phone, region=business_region(business=qr_code.business))
+    svg = selectors.qr_code_svg(qr_code=qr_code, size=None, title=f"QR code: text {body} to {shown}")
     context = {
         "business": qr_code.business,
         "program_name": f"{qr_code.business.name} text alerts",
-        "phone_display": _display(phone),
+        "phone_display": shown,
         "body": body,
         "keyword": qr_code.keyword.keyword,
         "ref": qr_code.ref,

@@ -151,9 +151,10 @@ def _make_handler(state: FakeOpenAI):
                 state.requests.append(RecordedRequest("POST", self.path, dict(self.headers), raw, body))
             if self.headers.get("Authorization") != f"Bearer {state.api_key}":
                 return self._error(401, "Incorrect API key provided", "invalid_request_error")
+            # Decided on arrival: a slow request still answering after a reset must not take the next test's error.
+            error = state._take_error()
             if state.latency:
                 time.sleep(state.latency)
-            error = state._take_error()
             if error is not None:
                 headers = {"Retry-After": str(error.retry_after or 1)} if error.status == 429 else {}
                 return self._error(error.status, error.message, error.type, headers)

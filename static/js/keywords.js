@@ -35,7 +35,8 @@
       var text = field.value.trim();
       if (blankNote) blankNote.hidden = text !== "";
       items.forEach(function (entry) {
-        var ok = text === "" || met(entry.requirement, text);
+        // Blank means the standard text, which has everything unless the server says it lacks this part.
+        var ok = text === "" ? !entry.requirement.blank_missing : met(entry.requirement, text);
         entry.element.className = ok ? "present" : "missing";
         entry.element.textContent = (ok ? "\u2713 " : "\u2717 Missing: ") + entry.requirement.label;
       });

@@ -107,6 +107,24 @@ def test_signup_with_a_weak_password_is_refused(password):
 
 
 @pytest.mark.django_db
+def test_signup_stores_the_support_contact_for_help_replies():
+    response = _signup(support_contact="help@anasbakery.example")
+
+    assert response.status_code == 201, response.content
+    assert Business.objects.get(pk=response.json()["business"]["id"]).support_contact == "help@anasbakery.example"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("contact", ["ask at the counter", "12345", "x" * 300, 42, ["a"], {"a": 1}])
+def test_signup_with_an_unusable_support_contact_is_refused_naming_it(contact):
+    response = _signup(support_contact=contact)
+
+    assert response.status_code == 400
+    assert "support_contact" in response.json()["details"]
+    assert not User.objects.exists() and not Business.objects.exists()
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("missing", ["email", "password", "business_name"])
 def test_signup_without_a_required_field_is_refused_naming_it(missing):
     response = _signup(**{missing: None})

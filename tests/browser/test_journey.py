@@ -45,7 +45,7 @@ def test_first_hour_of_a_business_owner(browser, daytime, fake_openai):
     browser.press("Add a number")
     browser.fill("Phone number", NUMBER)
     browser.press("Add number")
-    browser.wait_for_text(NUMBER)
+    browser.wait_for_text("(202) 555-0100")  # NUMBER, as pages write it
     browser.press("Add a keyword")
     browser.fill("Keyword", "PIZZA")
     browser.press("Add keyword")
@@ -81,6 +81,7 @@ def test_first_hour_of_a_business_owner(browser, daytime, fake_openai):
     browser.wait_for_text("1 segment")
     browser.screenshot("campaign compose")
     browser.press("Send now")
+    browser.press("Send it now")  # the confirmation: audience, cost, quiet hours
     browser.wait_for_text("Delivered", timeout=15)
     campaign = Campaign.objects.get(name="Friday special")
     assert browser.path == f"/app/campaigns/{campaign.pk}/"
@@ -118,7 +119,7 @@ def test_another_business_cannot_open_the_first_ones_pages(browser, daytime, set
     browser.press("Add a number")
     browser.fill("Phone number", NUMBER)
     browser.press("Add number")
-    browser.wait_for_text(NUMBER)
+    browser.wait_for_text("(202) 555-0100")
     browser.press("Add a keyword")
     browser.fill("Keyword", "PIZZA")
     browser.press("Add keyword")

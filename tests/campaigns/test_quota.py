@@ -15,6 +15,7 @@ from accounts import billing
 from accounts.models import Business
 from campaigns import services
 from campaigns.models import Campaign, Message
+from campaigns.selectors import campaign_stats, campaign_status_texts
 from consent.policy import BILLING_PAUSED, SendKind, can_send
 from nextalerts.fakes import stripe_signing
 from subscribers import webform
@@ -174,6 +175,12 @@ def test_past_due_beyond_grace_pauses_campaigns_but_never_consent_replies(audien
     waiting = Message.objects.filter(campaign=campaign)
     assert {m.status for m in waiting} == {Message.Status.QUEUED}  # paused, not dropped
     assert {m.send_after for m in waiting} == {NOON_NY + services.BILLING_RECHECK}
+    # Said as what it is, not as quiet hours.
+    assert campaign_stats(campaign=campaign, now=NOON_NY)["waiting_quiet_hours"] == 0
+    campaign.refresh_from_db()
+    assert campaign_status_texts(campaigns=[campaign], now=NOON_NY)[campaign.pk] == (
+        "Sending — 3 waiting for the overdue payment"
+    )
 
     # STOP → confirmation, HELP → the help text, a keyword → the opt-in confirmation: all still sent.
     number = audience.number.phone_number

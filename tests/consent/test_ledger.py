@@ -1,6 +1,9 @@
 """The consent ledger: append-only in the model layer and (on PostgreSQL) in the database, and hash-chained so that
 `verify_consent_ledger` finds any edited, removed or re-linked row."""
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
@@ -40,6 +43,18 @@ def test_each_business_has_its_own_chain(ledger, tenant_a, tenant_b):
     assert [e.sequence for e in a] == [1, 2, 3] and [e.sequence for e in b] == [1]
     assert a[0].prev_hash == b[0].prev_hash == ConsentEvent.GENESIS
     assert a[1].prev_hash == a[0].row_hash and a[2].prev_hash == a[1].row_hash
+    assert ledger_verify() == []
+
+
+def test_an_event_recorded_at_a_local_time_still_verifies(tenant_a):
+    """A time given in another zone is the same instant; the hash must not depend on the zone it was written in."""
+    new_york = datetime(2026, 7, 4, 12, 30, 15, 250000, tzinfo=ZoneInfo("America/New_York"))
+    event = consent_event_record(
+        business=tenant_a.business, phone=CONSUMER, kind="opt_in", method="keyword", evidence={"inbound_text": "JOIN"},
+        occurred_at=new_york,
+    )  # fmt: skip
+    event.refresh_from_db()
+    assert event.occurred_at == new_york
     assert ledger_verify() == []
 
 

@@ -112,6 +112,37 @@ def test_signup_errors_are_shown_next_to_their_field(overrides, field, words):
     assert not Business.objects.filter(name="Ana's Bakery").exists()
 
 
+@pytest.mark.parametrize("contact", ["help@anasbakery.example", "(415) 555-0100", "+1 415 555 0100 ext. 2",
+                                     "https://anasbakery.example/help", "anasbakery.example"])  # fmt: skip
+@pytest.mark.django_db
+def test_signup_asks_for_the_support_contact_that_help_replies_send(contact):
+    client = Client()
+    assert "Support contact" in client.get(reverse("signup")).content.decode()
+
+    response = client.post(reverse("signup"), _signup_data(support_contact=f"  {contact} "))
+
+    assert response.status_code == 302
+    assert Business.objects.get(name="Ana's Bakery").support_contact == contact
+
+
+@pytest.mark.parametrize("contact", ["ask at the counter", "12345", "@@", "x" * 300])
+@pytest.mark.django_db
+def test_signup_refuses_a_support_contact_nobody_could_use(contact):
+    response = Client().post(reverse("signup"), _signup_data(support_contact=contact))
+
+    assert response.status_code == 200
+    error = _field_error(response, "support_contact")
+    assert "phone number, email address or web address" in error or "at most 255" in error
+    assert not Business.objects.filter(name="Ana's Bakery").exists()
+
+
+@pytest.mark.django_db
+def test_signup_without_a_support_contact_leaves_it_to_settings():
+    assert Client().post(reverse("signup"), _signup_data()).status_code == 302
+
+    assert Business.objects.get(name="Ana's Bakery").support_contact == ""
+
+
 @pytest.mark.django_db
 def test_signup_with_an_existing_email_in_other_case_is_refused():
     UserFactory(email="taken@example.com")
@@ -167,6 +198,51 @@ def test_login_locks_after_five_failures_for_an_email_and_names_the_wait(tenant_
     assert right.status_code == 200 and LOCKED in right.content.decode()
     # Another person from the same address can still log in.
     assert _login(client, tenant_a.admin.user.email).status_code == 302
+
+
+ONE_MORE = "One more wrong password locks logging in for 15 minutes."
+
+
+@pytest.mark.parametrize("known", [True, False], ids=["known-email", "unknown-email"])
+@pytest.mark.django_db
+def test_login_warns_how_many_attempts_are_left_before_the_lock(tenant_a, known):
+    email = tenant_a.owner.user.email if known else "nobody@example.com"
+    client = Client()
+    errors = []
+    for _ in range(5):
+        html = _login(client, email, "wrong-password").content.decode()
+        errors.append(re.search(r'<div class="form-errors"[^>]*>(.*?)</div>', html, re.S).group(1))
+
+    assert "attempt" not in errors[0] and "locks" not in errors[0] and "locks" not in errors[1]
+    assert "2 more wrong passwords lock logging in for 15 minutes." in errors[2]
+    assert ONE_MORE in errors[3] and "don&#x27;t match" in errors[3]
+    assert LOCKED in errors[4]
+
+
+@pytest.mark.django_db
+def test_the_warning_is_the_same_whether_or_not_the_email_has_an_account(tenant_a):
+    pages = []
+    for email in (tenant_a.owner.user.email, "nobody@example.com"):
+        client = Client()
+        for _ in range(4):
+            response = _login(client, email, "wrong-password")
+        pages.append(response.content.decode().replace(email, "EMAIL"))
+
+    assert ONE_MORE in pages[0]
+    assert re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", pages[0]) == re.sub(
+        r'name="csrfmiddlewaretoken" value="[^"]+"', "", pages[1]
+    )
+
+
+@pytest.mark.django_db
+def test_a_successful_login_starts_the_count_again(tenant_a):
+    email = tenant_a.owner.user.email
+    for _ in range(3):
+        _login(Client(), email, "wrong-password")
+    assert _login(Client(), email).status_code == 302
+
+    html = _login(Client(), email, "wrong-password").content.decode()
+    assert "more wrong password" not in html
 
 
 @pytest.mark.django_db
@@ -581,6 +657,39 @@ def test_the_last_owner_can_neither_step_down_nor_leave(tenant_a):
     client.post(reverse("dashboard:team-role", args=[tenant_a.admin.pk]), {"role": "owner"})
     client.post(reverse("dashboard:team-role", args=[tenant_a.owner.pk]), {"role": "member"})
     assert Membership.objects.get(pk=tenant_a.owner.pk).role == Role.MEMBER
+
+
+SOLE_OWNER = "You are the only owner: make someone else owner first"
+
+
+def _leave_button(html: str, membership) -> str:
+    """The Leave/Remove button of `membership`'s row on the team page."""
+    action = reverse("dashboard:team-remove", args=[membership.pk])
+    found = re.search(rf'action="{re.escape(action)}".*?(<button[^>]*>.*?</button>)', html, re.S)
+    return found.group(1) if found else ""
+
+
+@pytest.mark.django_db
+def test_the_sole_owners_leave_button_is_disabled_with_the_reason(tenant_a):
+    html = _client(tenant_a.owner).get(reverse("dashboard:team")).content.decode()
+
+    button = _leave_button(html, tenant_a.owner)
+    assert "Leave" in button and " disabled" in button
+    assert SOLE_OWNER in html
+    # The owner may still remove the others.
+    assert " disabled" not in _leave_button(html, tenant_a.admin)
+
+
+@pytest.mark.django_db
+def test_with_a_second_owner_each_owner_may_leave(tenant_a):
+    services.membership_change_role(membership=tenant_a.admin, role=Role.OWNER)
+
+    html = _client(tenant_a.owner).get(reverse("dashboard:team")).content.decode()
+
+    assert " disabled" not in _leave_button(html, tenant_a.owner)
+    assert SOLE_OWNER not in html
+    assert _client(tenant_a.owner).post(reverse("dashboard:team-remove", args=[tenant_a.owner.pk])).status_code == 302
+    assert not Membership.objects.filter(pk=tenant_a.owner.pk).exists()
 
 
 @pytest.mark.django_db

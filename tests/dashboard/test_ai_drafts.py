@@ -236,4 +236,7 @@ def test_a_flagged_text_can_still_be_sent(client, tenant_a):
     client.force_login(tenant_a.admin.user)
     response = client.post(CREATE, compose(tenant_a, "Tony's Pizza: beer night! Reply STOP to cancel", "launch"))
     assert response.status_code == 302
-    assert Campaign.objects.get().status != Campaign.Status.DRAFT
+    campaign = Campaign.objects.get()
+    client.post(reverse("dashboard:campaign-launch", args=[campaign.pk]))
+    campaign.refresh_from_db()
+    assert campaign.status != Campaign.Status.DRAFT

@@ -244,8 +244,9 @@ def test_the_compose_form_lists_only_this_business_numbers_and_tags(client, tena
     subscribe(tenant_b, PHONES[1], tags=["buyers"])
     client.force_login(tenant_a.admin.user)
     html = client.get(CREATE).content.decode()
-    assert tenant_a.number.phone_number in html
-    assert tenant_b.number.phone_number not in html
+    assert f'value="{tenant_a.number.pk}"' in html
+    assert f"(415) 555-{tenant_a.number.phone_number[-4:]}</option>" in html  # the number as people read it
+    assert f"(415) 555-{tenant_b.number.phone_number[-4:]}" not in html
     assert "vip" in html and "buyers" not in html
     assert '<label for="id_body">Message</label>' in html
     assert 'id="compose-counter"' in html
@@ -322,8 +323,11 @@ def test_scheduling_reads_the_time_in_the_business_time_zone(client, tenant_a):
         response = client.post(
             CREATE, compose_data(tenant_a, when="later", send_at="2030-06-01T18:30", action="launch")
         )
-    assert response.status_code == 302
-    campaign = Campaign.objects.get()
+        campaign = Campaign.objects.get()
+        assert response["Location"] == url("campaign-launch", campaign)
+        assert "Saturday, Jun 1, 2030 6:30 PM PDT" in client.get(url("campaign-launch", campaign)).content.decode()
+        client.post(url("campaign-launch", campaign))
+    campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.SCHEDULED
     assert campaign.send_at == datetime(2030, 6, 2, 1, 30, tzinfo=UTC)  # 18:30 PDT
     assert not Message.objects.filter(campaign__isnull=False).exists()
@@ -469,12 +473,17 @@ def test_measure_survives_garbage(client, tenant_a):
 # --- Launching, results and live figures ------------------------------------------------------------------------------
 
 
-def test_send_now_through_the_page_texts_every_subscriber(client, audience):
+def test_send_now_through_the_page_texts_every_subscriber_once_confirmed(client, audience):
     client.force_login(audience.admin.user)
     with time_machine.travel(NOON_NY, tick=False), TestCase.captureOnCommitCallbacks(execute=True):
         response = client.post(CREATE, compose_data(audience, action="launch"))
-    assert response.status_code == 302
     campaign = Campaign.objects.get()
+    assert response.status_code == 302 and response["Location"] == url("campaign-launch", campaign)
+    assert campaign.status == Campaign.Status.DRAFT  # saved, and nothing sent before the summary is confirmed
+    assert not Message.objects.filter(campaign=campaign).exists()
+    with time_machine.travel(NOON_NY, tick=False), TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(url("campaign-launch", campaign))
+    assert response.status_code == 302
     assert Message.objects.filter(campaign=campaign).count() == 3
     send_due(NOON_NY)
     assert sorted(sms.to_number for sms in locmem.outbox) == sorted(PHONES)
@@ -485,8 +494,9 @@ def test_send_now_through_the_page_texts_every_subscriber(client, audience):
 def test_a_saved_draft_is_sent_from_its_page(client, audience):
     campaign = draft(audience)
     client.force_login(audience.admin.user)
-    confirm = client.get(url("campaign-launch", campaign))
-    assert "3 subscribers" in confirm.content.decode()
+    with time_machine.travel(NOON_NY, tick=False):
+        confirm = client.get(url("campaign-launch", campaign))
+    assert "<strong>3</strong> people" in confirm.content.decode()
     with time_machine.travel(NOON_NY, tick=False), TestCase.captureOnCommitCallbacks(execute=True):
         response = client.post(url("campaign-launch", campaign))
     assert response.status_code == 302

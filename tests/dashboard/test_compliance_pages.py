@@ -173,8 +173,8 @@ def test_list_shows_this_business_only(client, both):
     client.force_login(tenant_a.member.user)
     response = client.get(LIST)
     html = response.content.decode()
-    assert "+12025550155" in html
-    assert "+12025550199" not in html and SHARED not in html
+    assert "(202) 555-0155" in html
+    assert "(202) 555-0199" not in html and SHARED not in html
     # Members see the list and may add a number; removing one is an admin's.
     assert "Add a number" in html and "Remove" not in html  # a member adds; only an admin removes
 
@@ -269,7 +269,7 @@ def test_evidence_file_has_everything_on_the_number(client, tenant_a):
     disposition = response["Content-Disposition"]
     assert disposition.startswith("attachment;") and f"evidence-{tenant_a.business.slug}-12025550133-" in disposition
     html = response.content.decode()
-    assert tenant_a.business.name.replace("'", "&#x27;") in html and phone in html and "Generated" in html
+    assert tenant_a.business.name.replace("'", "&#x27;") in html and "(202) 555-0133" in html and "Generated" in html
     events = list(ConsentEvent.objects.filter(business=tenant_a.business, phone_number=phone))
     assert len(events) == 2
     for event in events:

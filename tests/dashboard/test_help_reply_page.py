@@ -160,6 +160,38 @@ def test_the_checklist_is_what_consent_replies_checks(client, tenant_a):
     assert length["max"] == replies.MAX_HELP_LENGTH
 
 
+NO_CONTACT = "You have no support contact"
+
+
+def test_the_checklist_flags_a_business_with_no_contact(client, tenant_a):
+    business = tenant_a.business
+    business.support_contact = business.phone = ""
+    business.save()
+    client.force_login(tenant_a.admin.user)
+
+    html = client.get(HELP_REPLY).content.decode()
+
+    flag = re.search(r'<p class="checklist-flag"[^>]*>(.*?)</p>', html, re.S).group(1)
+    assert NO_CONTACT in html_lib.unescape(flag)
+    assert f'href="{reverse("dashboard:settings")}#id_support_contact"' in flag
+    # The standard reply has no way to reach them, so a blank box is not "all of these".
+    _name, contact, *_rest = _requirements(html)
+    assert contact["blank_missing"] is True
+    assert "which has all of these" not in html
+    assert not replies.help_contact_pattern(business).search(replies.standard_help_reply(business))
+
+
+def test_the_checklist_has_no_flag_when_the_business_has_a_contact(client, tenant_a):
+    client.force_login(tenant_a.admin.user)
+
+    html = client.get(HELP_REPLY).content.decode()
+
+    assert NO_CONTACT not in html and "checklist-flag" not in html
+    _name, contact, *_rest = _requirements(html)
+    assert not contact.get("blank_missing")
+    assert "which has all of these" in html
+
+
 @pytest.mark.parametrize(
     "data",
     [

@@ -1,5 +1,6 @@
 """The overview page: subscribers now, joins and opt-outs per day, how people joined, the latest campaigns."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -73,6 +74,51 @@ def test_overview_renders_for_every_role(client, tenant_a, role):
     assert response.status_code == 200
     assert b"<h1>Overview</h1>" in response.content
     assert response.content.count(b"<h1") == 1
+
+
+SUPPORT_TODO = "Add a support contact: HELP replies must say how to reach you"
+
+
+@pytest.mark.parametrize("role", ["owner", "admin", "member"])
+def test_overview_asks_for_a_support_contact_when_help_replies_have_none(client, tenant_a, tenant_b, role):
+    tenant_a.business.support_contact = tenant_a.business.phone = ""
+    tenant_a.business.save()
+    client.force_login(getattr(tenant_a, role).user)
+
+    html = client.get(URL).content.decode()
+
+    todo = re.search(r'<section class="card todo".*?</section>', html, re.S).group(0)
+    assert SUPPORT_TODO in todo
+    assert f'href="{reverse("dashboard:settings")}#id_support_contact"' in todo
+    # Another business's missing contact is not this one's to-do.
+    client.force_login(tenant_b.owner.user)
+    tenant_b.business.support_contact = "help@bella.example"
+    tenant_b.business.save()
+    assert SUPPORT_TODO not in client.get(URL).content.decode()
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [{"support_contact": "help@tonys.example"}, {"support_contact": "", "phone": "+14155550100"}],
+    ids=["support-contact", "phone-only"],
+)
+def test_no_support_contact_to_do_when_help_replies_say_how_to_reach_you(client, tenant_a, profile):
+    for field, value in profile.items():
+        setattr(tenant_a.business, field, value)
+    tenant_a.business.save()
+    client.force_login(tenant_a.owner.user)
+
+    assert SUPPORT_TODO not in client.get(URL).content.decode()
+
+
+def test_no_support_contact_to_do_when_the_own_help_reply_gives_a_contact(client, tenant_a):
+    business = tenant_a.business
+    business.support_contact = business.phone = ""
+    business.help_text = f"{business.name}: call 415-555-0100. Msg frequency varies. Msg & data rates may apply. STOP"
+    business.save()
+    client.force_login(tenant_a.owner.user)
+
+    assert SUPPORT_TODO not in client.get(URL).content.decode()
 
 
 def test_overview_needs_login(client, tenant_a):

@@ -299,7 +299,11 @@ def test_an_unconfirmed_number_is_left_out_of_campaigns(tenant_a, fake_telnyx):
 
 
 @pytest.mark.parametrize("kind", [SendKind.MARKETING, SendKind.TRANSACTIONAL, SendKind.OPT_IN_CONFIRMATION])
-def test_a_message_queued_to_an_unconfirmed_number_any_other_way_is_blocked_at_send_time(tenant_a, fake_telnyx, kind):
+def test_a_message_queued_to_an_unconfirmed_number_any_other_way_is_blocked_at_send_time(
+    tenant_a, fake_telnyx, kind, time_machine
+):
+    # Daytime for the recipient: the queued task sends at once, so consent (not quiet hours) decides.
+    time_machine.move_to(DAYTIME, tick=True)
     _submit(tenant_a)
     with TestCase.captureOnCommitCallbacks(execute=True):
         message = message_queue(

@@ -208,7 +208,7 @@ def test_the_page_says_what_to_text_with_the_disclosures_and_shows_the_code(code
     page = response.content.decode()
     for expected in [
         "Tony&#x27;s Pizza",  # the business name, escaped
-        "+1 415-555-",  # the number, readable
+        "(415) 555-",  # the number, readable: national form, the business being in the US
         f"JOIN {code.ref}",  # what to text
         "Tony&#x27;s Pizza text alerts",  # the program
         "recurring text messages",

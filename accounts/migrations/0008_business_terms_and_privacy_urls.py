@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0006_billing_and_category'),
+        ('accounts', '0007_audit_account_changes'),
     ]
 
     operations = [

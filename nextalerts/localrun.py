@@ -1,0 +1,134 @@
+"""`make run`: migrate and load the demo business, then the web server, a Celery worker and Celery beat, started
+together and stopped together (Ctrl-C).
+
+The worker and beat are the ones production runs; without REDIS_URL they share a broker in files (see the Celery
+settings), so scheduled campaigns, quiet-hour releases, Retry-After retries, delivery reports and the daily
+retention job all happen with no other server installed.
+
+    python -m nextalerts.localrun --host 127.0.0.1 --port 8000
+"""
+
+import argparse
+import ipaddress
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# Seconds each process gets to finish its current work after Ctrl-C before it is killed.
+STOP_GRACE_SECONDS = 10.0
+
+
+def public_base_url(host: str, port: int) -> str:
+    """Where people reach this server: the host it listens on, or this machine's own address when it listens on
+    every interface (a phone on the same network can open that one)."""
+    if host in ("0.0.0.0", "::", ""):
+        host = _lan_address()
+    if ":" in host:  # an IPv6 literal
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def _lan_address() -> str:
+    """The address this machine uses for outgoing traffic (no packet is sent), else the loopback address."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: routed like any outside address, never reached
+            address = probe.getsockname()[0]
+    except OSError:
+        return "127.0.0.1"
+    return address if not ipaddress.ip_address(address).is_unspecified else "127.0.0.1"
+
+
+def commands(*, host: str, port: int, reload: bool) -> dict[str, list[str]]:
+    python = sys.executable
+    state = BASE_DIR / "var"
+    state.mkdir(exist_ok=True)
+    web = [python, "manage.py", "runserver", f"{host}:{port}"] + ([] if reload else ["--noreload"])
+    worker = [
+        python, "-m", "celery", "-A", "nextalerts", "worker", "--loglevel=INFO", "--hostname=local@%h",
+        # Threads share the process's send-rate reservations (there is no Redis to share them through).
+        "--pool=threads", "--concurrency=4", "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]  # fmt: skip
+    beat = [
+        python, "-m", "celery", "-A", "nextalerts", "beat", "--loglevel=INFO",
+        f"--schedule={state / 'celerybeat-schedule'}",
+    ]  # fmt: skip
+    return {"web": web, "worker": worker, "beat": beat}
+
+
+def _stop(processes: dict[str, subprocess.Popen]) -> None:
+    """SIGTERM to each process group (runserver's reloader has a child), then SIGKILL to what is left."""
+    for process in processes.values():
+        if process.poll() is None:
+            _signal_group(process, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for process in processes.values():
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            _signal_group(process, signal.SIGKILL)
+            process.wait()
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1", help="the address to listen on (0.0.0.0: every interface)")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--noreload", action="store_true", help="do not restart the web server when code changes")
+    parser.add_argument("--no-setup", action="store_true", help="skip migrate and load_demo (the database is ready)")
+    args = parser.parse_args(argv)
+
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.setdefault("PUBLIC_BASE_URL", public_base_url(args.host, args.port))
+    stopping = False
+
+    def request_stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+    # The database first, with the same environment (the demo's links and QR codes use PUBLIC_BASE_URL).
+    for step in () if args.no_setup else (["migrate", "--noinput"], ["load_demo"]):
+        if subprocess.run([sys.executable, "manage.py", *step], cwd=BASE_DIR, env=env).returncode:
+            return 1
+
+    processes: dict[str, subprocess.Popen] = {}
+    print(f"Starting NextAlerts at {env['PUBLIC_BASE_URL']} (listening on {args.host}:{args.port}):", flush=True)
+    broker = "Redis at REDIS_URL" if env.get("REDIS_URL") else "a broker in var/broker (no server needed)"
+    for name, command in commands(host=args.host, port=args.port, reload=not args.noreload).items():
+        # Each in a process group of its own, so Ctrl-C reaches this process only and it stops them in order.
+        processes[name] = subprocess.Popen(command, cwd=BASE_DIR, env=env, start_new_session=True)
+        print(f"  {name:<6} pid {processes[name].pid:<7} {' '.join(command[1:])}", flush=True)
+    print(f"Tasks go through {broker}. Press Ctrl-C to stop all three.", flush=True)
+
+    exit_code = 0
+    while not stopping:
+        ended = {name: p.returncode for name, p in processes.items() if p.poll() is not None}
+        if ended:
+            name, exit_code = next(iter(ended.items()))
+            print(f"The {name} process exited with status {exit_code}; stopping the others.", flush=True)
+            exit_code = exit_code or 1
+            break
+        time.sleep(0.2)
+    print("Stopping the web server, the worker and beat…", flush=True)
+    _stop(processes)
+    print("Stopped.", flush=True)
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
