@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from nextalerts.http import client_ip
 
 from . import services
-from .models import Role
+from .models import WEB_ADDRESS, Role
 
 # Shown first in the time zone list: where almost every customer is.
 US_TIME_ZONES = [
@@ -179,6 +179,16 @@ class CreateBusinessForm(forms.Form):
         return name
 
 
+class WebAddressField(forms.URLField):
+    """An http(s) address; "example.com/terms" is taken as https://example.com/terms."""
+
+    default_validators = [WEB_ADDRESS]
+    default_error_messages = {"invalid": WEB_ADDRESS.message}
+
+    def __init__(self, **kwargs):
+        super().__init__(assume_scheme="https", max_length=500, required=False, **kwargs)
+
+
 class BusinessForm(forms.Form):
     name = forms.CharField(
         label="Business name", max_length=120, error_messages={"required": "Please enter your business name."}
@@ -205,6 +215,14 @@ class BusinessForm(forms.Form):
             "Sent to anyone who texts HELP: an email address, phone number or web address where customers can "
             "reach you. If empty, your phone number is used."
         ),
+    )
+    terms_url = WebAddressField(
+        label="Your terms page",
+        help_text="Linked from your sign-up page. Leave empty to link NextAlerts' terms of service.",
+    )
+    privacy_url = WebAddressField(
+        label="Your privacy policy",
+        help_text="Linked from your sign-up page. Leave empty to link NextAlerts' privacy policy.",
     )
     time_zone = forms.ChoiceField(label="Time zone", help_text="Used for scheduling and for dates on these pages.")
     marketing_messages_per_day = forms.IntegerField(

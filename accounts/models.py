@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.utils import timezone
 from knox.models import AbstractAuthToken
@@ -59,6 +60,13 @@ def validate_time_zone(value):
         raise ValidationError(f"'{value}' is not a known time zone; use an IANA name such as 'America/New_York'.")
 
 
+# A page people can open in a browser: http or https only (no javascript:, ftp: or mailto: links on public pages).
+WEB_ADDRESS = URLValidator(
+    schemes=["http", "https"],
+    message="Enter a web address starting with https:// (or http://), such as https://example.com/terms.",
+)
+
+
 class Business(models.Model):
     """The tenant: every subscriber, number, keyword and message belongs to exactly one business."""
 
@@ -92,6 +100,19 @@ class Business(models.Model):
     purged_at = models.DateTimeField(null=True, blank=True)
     # What kind of business it is ("pizza shop", "real-estate agent"): tells the campaign writer how to sound.
     category = models.CharField(max_length=80, blank=True)
+    # The business's own terms and privacy policy, linked from its hosted sign-up form; empty means the platform's.
+    terms_url = models.URLField(
+        max_length=500,
+        blank=True,
+        validators=[WEB_ADDRESS],
+        help_text="Your own terms page, linked from your sign-up form. Empty: NextAlerts' terms.",
+    )
+    privacy_url = models.URLField(
+        max_length=500,
+        blank=True,
+        validators=[WEB_ADDRESS],
+        help_text="Your own privacy policy, linked from your sign-up form. Empty: NextAlerts' privacy policy.",
+    )
 
     # Billing (accounts/billing.py): the plan, and Stripe's view of the subscription, kept in step by its webhooks.
     class BillingStatus(models.TextChoices):

@@ -234,7 +234,8 @@ def rate_limit_count(*, scope: str) -> int:
 
 # --- the business profile ---------------------------------------------------------------------------------------------
 BUSINESS_PROFILE_FIELDS = (
-    "name", "category", "address", "phone", "support_contact", "time_zone", "marketing_messages_per_day",
+    "name", "category", "address", "phone", "support_contact", "terms_url", "privacy_url", "time_zone",
+    "marketing_messages_per_day",
 )  # fmt: skip
 
 

@@ -1,6 +1,9 @@
-"""What every API endpoint shares: the business-scoped base view and query-parameter filters."""
+"""What every API endpoint shares: the business-scoped base view, query-parameter filters, and the API's index."""
 
-from rest_framework import exceptions, viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, permissions, views, viewsets
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
 from nextalerts.phones import InvalidPhoneNumber, to_e164
 
@@ -41,3 +44,29 @@ def choice_filter(request, param, choices):
     if value is not None and value not in choices:
         raise exceptions.ValidationError({param: [f"'{value}' is not one of: {', '.join(choices)}."]})
     return value
+
+
+class ApiRootView(views.APIView):
+    """GET /api/v1/: what the API offers, as absolute URLs, and where its reference and schema are.
+
+    Public and unauthenticated: it names addresses only, the same for everyone, so an expired token or none at all
+    still finds its way to the log-in endpoint and the docs."""
+
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+    resources: dict[str, str] = {}  # name -> URL name of its list endpoint, given by the URL map
+
+    @extend_schema(exclude=True)
+    def get(self, request):
+        def url(name):
+            return reverse(name, request=request)
+
+        return Response(
+            {
+                "resources": {name: url(url_name) for name, url_name in self.resources.items()},
+                "auth": {"signup": url("auth-signup"), "login": url("auth-login"), "logout": url("auth-logout")},
+                "authentication": "Send `Authorization: Token <token>`; POST your email and password to auth.login.",
+                "docs": url("api-docs"),
+                "schema": url("api-schema"),
+            }
+        )

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "knox",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files for /api/docs/, served as our own static files (no CDN)
     "nextalerts.sms",
     "accounts",
     "subscribers",
@@ -281,10 +282,14 @@ KNOX_TOKEN_MODEL = "accounts.ApiToken"
 MIGRATION_MODULES = {"knox": None}
 SPECTACULAR_SETTINGS = {
     "TITLE": "NextAlerts API",
-    "DESCRIPTION": "Numbers, keywords, subscribers and the consent ledger of one business. "
+    "DESCRIPTION": "Numbers, keywords, subscribers, the consent ledger, the do-not-text list, campaigns, messages and "
+    "QR codes of one business. "
     "Authenticate with `Authorization: Token <token>` from /api/v1/auth/login/.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["nextalerts.rest.schema_drop_duplicate_routes"],
     "ENUM_NAME_OVERRIDES": {

@@ -1,16 +1,17 @@
-"""URL map: the REST API under /api/v1/, provider webhooks, the admin, and the OpenAPI schema."""
+"""URL map: the REST API under /api/v1/, provider webhooks, the admin, and the OpenAPI schema and its reference."""
 
 from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
 from django.views.generic import TemplateView
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
 from accounts import billing_webhooks
 from campaigns import api as campaigns_api
 from consent import api as consent_api
+from nextalerts.api import ApiRootView
 from nextalerts.sms.webhooks import telnyx_webhook
 from subscribers import api as subscribers_api
 from subscribers import views as subscribers_views
@@ -50,8 +51,15 @@ urlpatterns = [
         tracking_api.QRCodeViewSet.as_view({"get": "image_png"}),
         name="qr-code-image-png-file",
     ),
+    path(
+        "api/v1/",
+        ApiRootView.as_view(resources={prefix: f"{basename}-list" for prefix, _viewset, basename in router.registry}),
+        name="api-root",
+    ),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # The human-readable reference: Swagger UI over the schema, its files served from our own static files.
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("webhooks/telnyx/", telnyx_webhook, name="webhook-telnyx"),
     path("webhooks/stripe/", billing_webhooks.stripe_webhook, name="webhook-stripe"),
     # Public pages for consumers: a QR code's target, a tracked link, the hosted opt-in form.

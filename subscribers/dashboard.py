@@ -8,7 +8,6 @@ import csv
 import json
 import re
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import StreamingHttpResponse
@@ -61,7 +60,7 @@ def subscriber_list(request):
             "filtered": any(filters.values()),
             "statuses": Subscriber.Status.choices,
             "tags": selectors.tag_names(business=request.business),
-            "join_url": settings.PUBLIC_BASE_URL + reverse("join", args=[request.business.slug]),
+            "join_url": selectors.join_form_url(business=request.business),
             "numbers": request.business.numbers.prefetch_related("keywords").order_by("id")[:3],
             "export_query": request.GET.urlencode(),
         },
@@ -222,6 +221,7 @@ def number_list(request):
         "dashboard/numbers/list.html",
         {
             "numbers": selectors.numbers_with_keywords(business=request.business),
+            "join_url": selectors.join_form_url(business=request.business),
             **selectors.business_texts(business=request.business),
         },
     )

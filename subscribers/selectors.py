@@ -5,7 +5,9 @@ import re
 from dataclasses import dataclass
 from datetime import UTC
 
+from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
@@ -23,6 +25,11 @@ MAX_QUERY_LENGTH = 100
 # A consent history longer than this is shown from its most recent events (the full ledger is in the export).
 TIMELINE_LIMIT = 100
 CLICKS_LIMIT = 50
+
+
+def join_form_url(*, business) -> str:
+    """The hosted opt-in form's public address, for the business to print, link or share."""
+    return settings.PUBLIC_BASE_URL + reverse("join", args=[business.slug])
 
 
 def clean_text(value, *, limit: int = MAX_QUERY_LENGTH) -> str:

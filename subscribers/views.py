@@ -14,6 +14,7 @@ from accounts.models import Business
 from accounts.selectors import business_region
 from nextalerts.http import client_ip
 from nextalerts.phones import phone_display
+from tracking.selectors import business_tracks_links
 
 from . import webform
 from .forms import JoinForm
@@ -65,7 +66,7 @@ def _join(request, slug):
 
     disclosure = webform.disclosure_for(business=business)
     region = webform.region_of(number=number)
-    context = {"business": business, "disclosure": disclosure}
+    context = {"business": business, "disclosure": disclosure, "tracks_links": business_tracks_links(business=business)}
     if request.method != "POST":
         context["form"] = JoinForm(region=region, disclosure=disclosure)
         return render(request, "subscribers/join.html", context)

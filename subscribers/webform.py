@@ -30,6 +30,7 @@ from .models import SenderNumber, Subscriber
 
 logger = logging.getLogger(__name__)
 
+# The platform's pages, linked from a business's form unless it gives its own (Business.terms_url, .privacy_url).
 TERMS_URL = "/terms/"
 PRIVACY_URL = "/privacy/"
 
@@ -104,10 +105,13 @@ def disclosure_for(*, business: Business) -> Disclosure:
         "at the number above. Consent is not a condition of purchase. "
         f"{replies.FREQUENCY} {replies.RATES} Reply STOP to cancel, HELP for help."
     )
-    text = f"{lead} See our Terms and Privacy Policy."
-    html = format_html(
-        '{} See our <a href="{}">Terms</a> and <a href="{}">Privacy Policy</a>.', lead, TERMS_URL, PRIVACY_URL
-    )
+    terms, privacy = business.terms_url or TERMS_URL, business.privacy_url or PRIVACY_URL
+    if business.terms_url or business.privacy_url:
+        # The evidence names the pages the consumer was pointed to, since they are the business's own and can change.
+        text = f"{lead} See our Terms ({terms}) and Privacy Policy ({privacy})."
+    else:
+        text = f"{lead} See our Terms and Privacy Policy."
+    html = format_html('{} See our <a href="{}">Terms</a> and <a href="{}">Privacy Policy</a>.', lead, terms, privacy)
     return Disclosure(text=text, html=html)
 
 

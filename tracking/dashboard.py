@@ -24,6 +24,7 @@ from nextalerts.dashboard import (
 from nextalerts.phones import phone_display
 from subscribers.fields import SenderNumberChoiceField
 from subscribers.models import Keyword, SenderNumber
+from subscribers.selectors import join_form_url
 
 from . import selectors, services
 from .models import QRCode, Scan
@@ -98,7 +99,16 @@ def qr_code_list(request):
     codes = list(page.object_list)
     stats = selectors.qr_code_stats(qr_codes=codes)
     rows = [{"code": code, "stats": stats[code.pk]} for code in codes]
-    return render(request, "dashboard/qr/list.html", {"page": page, "rows": rows, "query": query_without_page(request)})
+    return render(
+        request,
+        "dashboard/qr/list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "query": query_without_page(request),
+            "join_url": join_form_url(business=request.business),
+        },
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -142,6 +152,7 @@ def qr_code_detail(request, pk):
             "platforms": platforms,
             "svg": svg,
             "url": selectors.qr_code_url(code),
+            "join_url": join_form_url(business=request.business),
             "can_write": can(request, Role.ADMIN),
         },
     )

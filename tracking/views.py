@@ -75,6 +75,7 @@ def scan(request, slug):
         # For a phone we did not recognise: "?&body=" is read by both syntaxes (iOS after "&", others after "?").
         "sms_link": f"sms:{phone}?&body={quote(body, safe='')}",
         "qr_svg": mark_safe(svg.decode()),  # segno's markup around our own URL: no user input in it
+        "tracks_links": selectors.business_tracks_links(business=qr_code.business),
     }
     response = render(request, "tracking/scan.html", context)
     response["X-Robots-Tag"] = "noindex"

@@ -34,8 +34,33 @@
     }, seconds * 1000);
   }
 
+  // <button data-copy="field-id" hidden>: copies that field's value. Hidden until this script runs, since the
+  // field itself can always be selected and copied by hand.
+  function copyField(button) {
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    var status = document.querySelector('[data-copy-status="' + field.id + '"]');
+    function done(ok) {
+      if (status) status.textContent = ok ? "Copied: " + field.value : "Select the address and copy it.";
+    }
+    field.focus();
+    field.select();
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(function () { done(true); }, function () {
+        done(document.execCommand("copy"));
+      });
+    } else {
+      done(document.execCommand("copy"));
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (button) copyField(button);
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-refresh-url]").forEach(refresh);
+    document.querySelectorAll("[data-copy]").forEach(function (button) { button.hidden = false; });
   });
 
   window.NextAlerts = { refresh: refresh };
