@@ -107,3 +107,12 @@ def test_the_links_it_prints_follow_the_public_address(db, settings):
         output = _load()
     assert "http://127.0.0.1:8100/login/" in output and "http://127.0.0.1:8100/app/simulator/" in output
     assert ":8000" not in output
+
+
+def test_the_sample_history_texts_nobody_even_with_telnyx_configured(db, fake_telnyx, settings):
+    assert settings.SMS_BACKEND == "telnyx"
+    with time_machine.travel(CLOCKS[0], tick=True):
+        _load()
+    assert fake_telnyx.messages() == []
+    assert Message.objects.filter(status=Message.Status.SENT).exists()  # played through the send path all the same
+    assert settings.SMS_BACKEND == "telnyx"

@@ -38,7 +38,8 @@ ADMIN_EMAIL = "admin@demo.nextalerts.local"
 ADMIN_PASSWORD = "demo-admin-2026"
 DEMO_NUMBER = "+12025550100"
 DEMO_KEYWORD = "PIZZA"
-# The demo number sends through the console backend, not a carrier: a rate that lets load_demo finish in seconds.
+# The sample history is replayed without texting anyone (the in-memory outbox): a rate that lets load_demo finish in
+# seconds.
 DEMO_MESSAGES_PER_SECOND = 50
 DEMO_QR_LABEL = "Front counter"
 DEMO_CAMPAIGN = "Weekend special"
@@ -128,7 +129,7 @@ class Command(BaseCommand):
         ):
             if number.messages_per_second < DEMO_MESSAGES_PER_SECOND:
                 number = number_update(instance=number, messages_per_second=DEMO_MESSAGES_PER_SECOND)
-            Demo(business=business, number=number, keyword=keyword, user=user).load()
+            _replay_without_texting(Demo(business=business, number=number, keyword=keyword, user=user))
             loaded = True
         site = settings.PUBLIC_BASE_URL
         self.stdout.write(
@@ -145,6 +146,17 @@ class Command(BaseCommand):
                 ]
             )
         )
+
+
+def _replay_without_texting(demo: "Demo") -> None:
+    """The sample history is played through the real services, but its texts go to the in-memory outbox: the demo's
+    made-up numbers are never texted, whatever SMS_BACKEND (even Telnyx) this installation is configured with."""
+    configured = settings.SMS_BACKEND
+    settings.SMS_BACKEND = "locmem"
+    try:
+        demo.load()
+    finally:
+        settings.SMS_BACKEND = configured
 
 
 class Demo:
