@@ -220,6 +220,12 @@ def inbound_message_handle(*, message: InboundMessage) -> tuple[str, Business | 
         "to_number": number.phone_number,
         "received_at": message.received_at.isoformat(),
     }
+    if result.intent == Intent.OPT_OUT:
+        # Which rule of the grammar read the text as a revocation; anything but the bare keyword is shown to the
+        # business in its inbox, with how it was understood.
+        evidence["rule"] = result.rule
+        if result.understood:
+            evidence["understood_as_stop"] = True
     context = {
         "business": business,
         "number": number,

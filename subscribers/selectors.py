@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -180,9 +180,19 @@ def _evidence_value(value) -> str:
 
 
 def inbox_messages(*, business) -> QuerySet:
-    """Ordinary texts people sent the business, newest first; keywords, STOP and HELP are handled, not shown."""
+    """Ordinary texts people sent the business, newest first; keywords, STOP and HELP are handled, not shown, except
+    an opt-out understood from anything but the bare keyword ("please stop texting me"), which is shown flagged
+    (`understood_as_stop`) so the business sees how it was read."""
+    understood = ConsentEvent.objects.filter(
+        business=business, kind=ConsentEvent.Kind.OPT_OUT, evidence__understood_as_stop=True
+    ).values("provider_message_id")
     return (
-        Message.objects.filter(business=business, kind=Message.Kind.INBOUND, direction=Message.Direction.INBOUND)
+        Message.objects.filter(business=business, direction=Message.Direction.INBOUND)
+        .filter(
+            Q(kind=Message.Kind.INBOUND)
+            | Q(kind=Message.Kind.INBOUND_COMMAND, provider_message_id__in=Subquery(understood))
+        )
+        .annotate(understood_as_stop=Q(kind=Message.Kind.INBOUND_COMMAND))
         .select_related("sender_number")
         .order_by("-created_at", "-id")
     )
