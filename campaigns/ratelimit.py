@@ -129,10 +129,10 @@ def get_limiter() -> RedisRateLimiter | LocalRateLimiter:
     return _local_limiter
 
 
-def acquire(key: str, rate_per_second: float, *, horizon: float | None = None, sleep=time.sleep) -> float:
+def acquire(key: str, rate_per_second: float, *, horizon: float | None = None, sleep=None) -> float:
     """Reserve a slot and sleep until it; returns the seconds waited. With a `horizon` (bulk sends), raises
     SlotTooFar, reserving nothing and sleeping not at all, when the next free slot is further away than that."""
     wait = get_limiter().reserve(key, rate_per_second, horizon=horizon)
     if wait > 0:
-        sleep(wait)
+        (sleep or time.sleep)(wait)
     return wait

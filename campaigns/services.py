@@ -202,21 +202,19 @@ class _Pace:
     """A task's rate-limit waits: replies wait for their slot whatever it takes; a campaign send books a slot only
     within BULK_HORIZON_SECONDS, and sleeps at most BULK_TASK_SLEEP_SECONDS in one task; otherwise SlotTooFar."""
 
-    def __init__(self, *, sleep=None):
+    def __init__(self):
         self.slept = 0.0
-        self._sleep = sleep
         # A task run in-process (CELERY_TASK_ALWAYS_EAGER) cannot wait in a queue: it sleeps for its slots instead.
         self.defer = not current_app.conf.task_always_eager
 
     def wait(self, message: Message, number: SenderNumber) -> None:
         key, rate = f"number:{number.pk}", number.messages_per_second
-        kwargs = {"sleep": self._sleep} if self._sleep else {}
         if message_lane(message) == REPLY_LANE or not self.defer:
-            ratelimit.acquire(key, rate, **kwargs)
+            ratelimit.acquire(key, rate)
             return
         if self.slept >= BULK_TASK_SLEEP_SECONDS:
             raise ratelimit.SlotTooFar(0.0)
-        self.slept += ratelimit.acquire(key, rate, horizon=BULK_HORIZON_SECONDS, **kwargs)
+        self.slept += ratelimit.acquire(key, rate, horizon=BULK_HORIZON_SECONDS)
 
 
 def _requeue(messages: list[Message], *, countdown: float) -> None:

@@ -17,8 +17,10 @@ import time
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-# The replies' queue, and the default queue of everything else (settings.CELERY_TASK_ROUTES routes to them).
-REPLY_QUEUE, DEFAULT_QUEUE = "replies", "celery"
+# The replies' queue, and the default queue of everything else (settings.CELERY_TASK_ROUTES routes to them). Other
+# names only to share one Redis between separate deployments (or test runs).
+REPLY_QUEUE = os.environ.get("CELERY_REPLY_QUEUE") or "replies"
+DEFAULT_QUEUE = os.environ.get("CELERY_DEFAULT_QUEUE") or "celery"
 # Seconds each process gets to finish its current work after Ctrl-C before it is killed.
 STOP_GRACE_SECONDS = 10.0
 # Processes of the replies-only worker: a reply sleeps at most about a slot and a half for its turn.
