@@ -37,8 +37,9 @@ lint: install
 bench: install
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
+# Replies on a worker of their own, campaigns on another (nextalerts/workers.py); Ctrl-C stops both.
 worker: install
-	$(BIN)/celery -A nextalerts worker --loglevel=INFO
+	$(BIN)/python -m nextalerts.workers
 
 beat: install
 	$(BIN)/celery -A nextalerts beat --loglevel=INFO

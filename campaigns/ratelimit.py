@@ -3,6 +3,11 @@
 A GCRA with no burst: each call reserves the next free slot for a key, slots exactly 1/rate seconds apart, and the
 caller sleeps until its slot. With Redis the slots live there, timed by the Redis server's clock, so workers on any
 machine draw from one schedule; without Redis (the single-process local setup) they live in this process.
+
+Replies go first: a bulk (campaign) reservation is made only when the next free slot is at most `horizon` seconds
+away, so bulk senders never book the schedule more than that far ahead, and a reply, which may book any slot, takes
+the first one after them, ahead of every campaign send still waiting. Both lanes draw from the one schedule, so the
+rate holds whoever sends.
 """
 
 import functools
@@ -22,12 +27,16 @@ _RESERVE_LUA = """
 if redis.replicate_commands then redis.replicate_commands() end
 local interval = tonumber(ARGV[1])
 local margin_ms = tonumber(ARGV[2])
+local horizon = tonumber(ARGV[3])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
 local slot = math.max(tonumber(redis.call('GET', KEYS[1])) or now, now)
+if horizon >= 0 and slot - now > horizon then
+  return {0, slot - now}
+end
 local tat = slot + interval
 redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000) + margin_ms)
-return slot - now
+return {1, slot - now}
 """
 
 # The key outlives its TAT by this much; once the TAT has passed, an absent key means the same thing (slot = now).
@@ -35,6 +44,14 @@ _EXPIRY_MARGIN_MS = 1000
 # A hung Redis must fail the send (it is retried later) instead of blocking the worker until the task time limit.
 # Timeouts given in the URL's query string take precedence.
 _SOCKET_TIMEOUT_SECONDS = 5.0
+
+
+class SlotTooFar(Exception):
+    """No slot was reserved: the next free one is further away than the caller's horizon. `wait` says how far."""
+
+    def __init__(self, wait: float):
+        super().__init__(f"the next free slot is {wait:.3f}s away")
+        self.wait = wait
 
 
 def _interval_seconds(rate_per_second: float) -> float:
@@ -59,11 +76,15 @@ class RedisRateLimiter:
         )
         self._reserve = self.client.register_script(_RESERVE_LUA)
 
-    def reserve(self, key: str, rate_per_second: float) -> float:
-        """Reserve the next free slot for `key`; returns the seconds until it (>= 0). Redis errors propagate."""
+    def reserve(self, key: str, rate_per_second: float, *, horizon: float | None = None) -> float:
+        """Reserve the next free slot for `key`; returns the seconds until it (>= 0). With a `horizon`, raises
+        SlotTooFar instead of reserving a slot further away than that. Redis errors propagate."""
         # Rounded up, so that rounding can only make sending slower than the rate, never faster.
         interval_us = math.ceil(_interval_seconds(rate_per_second) * 1_000_000)
-        wait_us = self._reserve(keys=[self.prefix + key], args=[interval_us, _EXPIRY_MARGIN_MS])
+        horizon_us = -1 if horizon is None else max(0, math.floor(horizon * 1_000_000))
+        granted, wait_us = self._reserve(keys=[self.prefix + key], args=[interval_us, _EXPIRY_MARGIN_MS, horizon_us])
+        if not int(granted):
+            raise SlotTooFar(int(wait_us) / 1_000_000)
         return int(wait_us) / 1_000_000
 
 
@@ -73,18 +94,22 @@ class LocalRateLimiter:
     # Past this many keys, a reservation first forgets the keys whose TAT has passed (as Redis expires them).
     _PRUNE_ABOVE = 1024
 
-    def __init__(self):
+    def __init__(self, *, clock=time.monotonic):
         self._lock = threading.Lock()
         self._tat: dict[str, float] = {}
+        self._clock = clock
 
-    def reserve(self, key: str, rate_per_second: float) -> float:
-        """Reserve the next free slot for `key`; returns the seconds until it (>= 0)."""
+    def reserve(self, key: str, rate_per_second: float, *, horizon: float | None = None) -> float:
+        """Reserve the next free slot for `key`; returns the seconds until it (>= 0). With a `horizon`, raises
+        SlotTooFar instead of reserving a slot further away than that."""
         interval = _interval_seconds(rate_per_second)
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             if len(self._tat) > self._PRUNE_ABOVE:
                 self._tat = {k: tat for k, tat in self._tat.items() if tat > now}
             slot = max(self._tat.get(key, now), now)
+            if horizon is not None and slot - now > horizon:
+                raise SlotTooFar(slot - now)
             self._tat[key] = slot + interval
         return slot - now
 
@@ -104,9 +129,10 @@ def get_limiter() -> RedisRateLimiter | LocalRateLimiter:
     return _local_limiter
 
 
-def acquire(key: str, rate_per_second: float, *, sleep=time.sleep) -> float:
-    """Reserve a slot and sleep until it; returns the seconds waited."""
-    wait = get_limiter().reserve(key, rate_per_second)
+def acquire(key: str, rate_per_second: float, *, horizon: float | None = None, sleep=None) -> float:
+    """Reserve a slot and sleep until it; returns the seconds waited. With a `horizon` (bulk sends), raises
+    SlotTooFar, reserving nothing and sleeping not at all, when the next free slot is further away than that."""
+    wait = get_limiter().reserve(key, rate_per_second, horizon=horizon)
     if wait > 0:
-        sleep(wait)
+        (sleep or time.sleep)(wait)
     return wait

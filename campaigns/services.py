@@ -9,6 +9,7 @@ import logging
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from celery import current_app
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import connection, transaction
@@ -44,6 +45,14 @@ MAX_SEND_ATTEMPTS = 10
 # How often a campaign paused for an overdue payment looks again (the dispatcher brings its messages back).
 BILLING_RECHECK = timedelta(hours=1)
 BILLING_PAUSED_CODE = Message.BILLING_PAUSED_CODE
+# Lanes: replies (consent answers, opt-in texts, one-to-one messages: every message without a campaign) have a Celery
+# queue of their own, served first, and go ahead of campaign sends in each number's rate limit (see ratelimit.py).
+REPLY_LANE, BULK_LANE = "reply", "bulk"
+# How far ahead a campaign send may book its number's schedule, and so how long it sleeps for a slot inside a task.
+# Past it the rest is queued again with a countdown: the worker is free meanwhile, and a reply takes the next slot.
+BULK_HORIZON_SECONDS = 0.25
+# The most one campaign task sleeps for slots in all; then its rest goes back to the queue, behind waiting replies.
+BULK_TASK_SLEEP_SECONDS = 2.0
 
 
 class SendRefused(Exception):
@@ -67,22 +76,30 @@ def message_queue(*, business, sender_number, phone, kind, body, media_urls=(), 
         status=Status.QUEUED,
         dispatched_at=now,
     )
-    transaction.on_commit(lambda: _enqueue([message.pk]))
+    transaction.on_commit(lambda: _enqueue([message.pk], lane=REPLY_LANE))
     return message
 
 
-def _enqueue(message_ids: list[int], countdown: float | None = None) -> None:
-    """Hand messages to the workers. If the broker is down the rows stay QUEUED and the dispatcher queues them again:
-    whoever queued them (a webhook, a launch) has committed and must not fail for it."""
-    from .tasks import send_messages
+def message_lane(message: Message) -> str:
+    return BULK_LANE if message.campaign_id else REPLY_LANE
 
+
+def _enqueue(message_ids: list[int], countdown: float | None = None, *, lane: str = BULK_LANE) -> None:
+    """Hand messages to the workers, replies on their own queue (settings.CELERY_TASK_ROUTES). If the broker is down
+    the rows stay QUEUED and the dispatcher queues them again: whoever queued them (a webhook, a launch) has committed
+    and must not fail for it."""
+    from .tasks import send_messages, send_replies
+
+    task = send_replies if lane == REPLY_LANE else send_messages
     try:
         if countdown:
-            send_messages.apply_async(args=[message_ids], countdown=countdown)
+            task.apply_async(args=[message_ids], countdown=countdown)
         else:
-            send_messages.delay(message_ids)
+            task.delay(message_ids)
     except Exception:
-        logger.exception("sms.queue.failed", extra={"message_ids": message_ids[:10], "count": len(message_ids)})
+        logger.exception(
+            "sms.queue.failed", extra={"message_ids": message_ids[:10], "count": len(message_ids), "lane": lane}
+        )
 
 
 def messages_dispatch_due(*, now: datetime | None = None, limit: int = 20_000) -> dict:
@@ -95,12 +112,14 @@ def messages_dispatch_due(*, now: datetime | None = None, limit: int = 20_000) -
         Q(send_after__isnull=True) | Q(send_after__lte=now)
     )
     due = due.filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - STALE_DISPATCH))
-    ids = list(due.order_by("id").values_list("pk", flat=True)[:limit])
-    for start in range(0, len(ids), BATCH_SIZE):
-        chunk = ids[start : start + BATCH_SIZE]
-        Message.objects.filter(pk__in=chunk, status=Status.QUEUED).update(dispatched_at=now)
-        _enqueue(chunk)
-    return {"dispatched": len(ids)}
+    rows = list(due.order_by("id").values_list("pk", "campaign_id")[:limit])
+    for lane in (REPLY_LANE, BULK_LANE):
+        ids = [pk for pk, campaign_id in rows if (BULK_LANE if campaign_id else REPLY_LANE) == lane]
+        for start in range(0, len(ids), BATCH_SIZE):
+            chunk = ids[start : start + BATCH_SIZE]
+            Message.objects.filter(pk__in=chunk, status=Status.QUEUED).update(dispatched_at=now)
+            _enqueue(chunk, lane=lane)
+    return {"dispatched": len(rows)}
 
 
 # --- Sending ----------------------------------------------------------------------------------------------------------
@@ -130,11 +149,21 @@ def messages_send(*, message_ids: list[int], now: datetime | None = None) -> dic
     for message in due:
         if message.sender_number is not None:
             groups.setdefault((message.business_id, message.sender_number_id), []).append(message)
+    pace = _Pace()
     for group in groups.values():
         # Small enough chunks that the phone locks are held about a second at most, even for a slow number.
         size = max(1, min(CHUNK_SIZE, int(group[0].sender_number.messages_per_second)))
         for start in range(0, len(group), size):
-            _send_chunk(group[start : start + size], now)
+            deferral = _send_chunk(group[start : start + size], now, pace=pace)
+            if deferral is not None:
+                # The number is booked ahead (or this task has slept its share): the rest waits in the queue, where
+                # it holds no worker, instead of sleeping here.
+                # Claimed and put back untried: that was no attempt (attempts bound the retries of refusals).
+                Message.objects.filter(pk__in=[m.pk for m in deferral.messages], status=Status.QUEUED).update(
+                    attempts=F("attempts") - 1
+                )
+                _requeue(deferral.messages + group[start + size :], countdown=deferral.countdown)
+                break
     counts: dict[str, int] = {}
     for message in due:
         counts[message.status] = counts.get(message.status, 0) + 1
@@ -162,12 +191,54 @@ def _outcome(message, status, **fields):
         setattr(message, name, value)
 
 
-def _send_chunk(messages: list[Message], now: datetime) -> None:
+class _Deferral:
+    """The messages of a chunk not handed over because their number's next slot is too far off, and when to retry."""
+
+    def __init__(self, messages: list[Message], countdown: float):
+        self.messages, self.countdown = messages, countdown
+
+
+class _Pace:
+    """A task's rate-limit waits: replies wait for their slot whatever it takes; a campaign send books a slot only
+    within BULK_HORIZON_SECONDS, and sleeps at most BULK_TASK_SLEEP_SECONDS in one task; otherwise SlotTooFar."""
+
+    def __init__(self):
+        self.slept = 0.0
+        # A task run in-process (CELERY_TASK_ALWAYS_EAGER) cannot wait in a queue: it sleeps for its slots instead.
+        self.defer = not current_app.conf.task_always_eager
+
+    def wait(self, message: Message, number: SenderNumber) -> None:
+        key, rate = f"number:{number.pk}", number.messages_per_second
+        if message_lane(message) == REPLY_LANE or not self.defer:
+            ratelimit.acquire(key, rate)
+            return
+        if self.slept >= BULK_TASK_SLEEP_SECONDS:
+            raise ratelimit.SlotTooFar(0.0)
+        self.slept += ratelimit.acquire(key, rate, horizon=BULK_HORIZON_SECONDS)
+
+
+def _requeue(messages: list[Message], *, countdown: float) -> None:
+    """Queue still-QUEUED messages again after `countdown` seconds, each in its lane."""
+    ids = [m.pk for m in messages if m.status == Status.QUEUED]
+    if not ids:
+        return
+    Message.objects.filter(pk__in=ids, status=Status.QUEUED).update(dispatched_at=timezone.now())
+    for lane in (REPLY_LANE, BULK_LANE):
+        of_lane = [m.pk for m in messages if m.status == Status.QUEUED and message_lane(m) == lane]
+        if of_lane:
+            transaction.on_commit(lambda of_lane=of_lane, lane=lane: _enqueue(of_lane, countdown, lane=lane))
+    logger.info("sms.send.deferred", extra={"count": len(ids), "seconds": round(countdown, 3)})
+
+
+def _send_chunk(messages: list[Message], now: datetime, *, pace: _Pace | None = None) -> _Deferral | None:
     """Claim, check and hand over one chunk of one business's messages from one number.
 
     The phone locks of the whole chunk are held from the consent check to the recorded outcome, so a STOP for any
     of these numbers waits for this chunk, and once a STOP has been answered, no check here can have missed it.
+    Returns a _Deferral when the number's rate limit put the rest of the chunk off (campaign sends only).
     """
+    pace = pace or _Pace()
+    deferral = None
     business, number = messages[0].business, messages[0].sender_number
     with phone_locks(keys=[(m.business_id, m.phone_hash) for m in messages]):
         with transaction.atomic():
@@ -190,7 +261,15 @@ def _send_chunk(messages: list[Message], now: datetime) -> None:
             if campaign is not None and campaign.track_links:
                 # Rewritten from the campaign's own body, so a retried message gets the same links.
                 message.body = links.tracked_body(campaign.body, message.pk)
-            ratelimit.acquire(f"number:{number.pk}", number.messages_per_second)
+            try:
+                pace.wait(message, number)
+            except ratelimit.SlotTooFar as exc:
+                rest = to_send[position:]
+                for waiting in rest:
+                    _outcome(waiting, Status.QUEUED, dispatched_at=timezone.now())
+                # Back shortly before the slot, so the next try finds it within the horizon.
+                deferral = _Deferral(rest, countdown=max(0.0, exc.wait - BULK_HORIZON_SECONDS / 2))
+                break
             sms = OutboundSms(
                 from_number=number.phone_number,
                 to_number=message.phone_number,
@@ -230,6 +309,7 @@ def _send_chunk(messages: list[Message], now: datetime) -> None:
                 suppression_from_carrier(
                     business=business, phone=message.phone_number, provider_message_id="", detail=message.error_detail
                 )
+    return deferral
 
 
 def _record_usage(business, handed_over: list[Message], now: datetime) -> None:

@@ -10,6 +10,12 @@ def send_messages(message_ids: list[int]):
     return services.messages_send(message_ids=message_ids)
 
 
+@shared_task(name="campaigns.send_replies", acks_late=True)
+def send_replies(message_ids: list[int]):
+    """The same send, for messages without a campaign: routed to the replies queue (settings.CELERY_TASK_ROUTES)."""
+    return services.messages_send(message_ids=message_ids)
+
+
 @shared_task(name="campaigns.launch_campaign", acks_late=True)
 def launch_campaign(campaign_id: int):
     campaign = services.campaign_fan_out(campaign_id=campaign_id)

@@ -18,9 +18,9 @@ import sys
 import time
 from pathlib import Path
 
+from nextalerts.workers import stop_processes, worker_commands
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-# Seconds each process gets to finish its current work after Ctrl-C before it is killed.
-STOP_GRACE_SECONDS = 10.0
 
 
 def public_base_url(host: str, port: int) -> str:
@@ -49,37 +49,13 @@ def commands(*, host: str, port: int, reload: bool) -> dict[str, list[str]]:
     state = BASE_DIR / "var"
     state.mkdir(exist_ok=True)
     web = [python, "manage.py", "runserver", f"{host}:{port}"] + ([] if reload else ["--noreload"])
-    worker = [
-        python, "-m", "celery", "-A", "nextalerts", "worker", "--loglevel=INFO", "--hostname=local@%h",
-        # Threads share the process's send-rate reservations (there is no Redis to share them through).
-        "--pool=threads", "--concurrency=4", "--without-gossip", "--without-mingle", "--without-heartbeat",
-    ]  # fmt: skip
     beat = [
         python, "-m", "celery", "-A", "nextalerts", "beat", "--loglevel=INFO",
         f"--schedule={state / 'celerybeat-schedule'}",
     ]  # fmt: skip
-    return {"web": web, "worker": worker, "beat": beat}
-
-
-def _stop(processes: dict[str, subprocess.Popen]) -> None:
-    """SIGTERM to each process group (runserver's reloader has a child), then SIGKILL to what is left."""
-    for process in processes.values():
-        if process.poll() is None:
-            _signal_group(process, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_GRACE_SECONDS
-    for process in processes.values():
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            _signal_group(process, signal.SIGKILL)
-            process.wait()
-
-
-def _signal_group(process: subprocess.Popen, signum: int) -> None:
-    try:
-        os.killpg(process.pid, signum)
-    except ProcessLookupError:
-        pass
+    # The workers `make worker` starts: replies served first, on a worker of their own with Redis.
+    workers = worker_commands(redis=bool(os.environ.get("REDIS_URL")), name="worker")
+    return {"web": web, **workers, "beat": beat}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             break
         time.sleep(0.2)
     print("Stopping the web server, the worker and beat…", flush=True)
-    _stop(processes)
+    stop_processes(processes)
     print("Stopped.", flush=True)
     return exit_code
 

@@ -14,6 +14,8 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from nextalerts import workers
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -215,6 +217,11 @@ CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# Consent replies and one-to-one messages have a queue of their own, which workers serve before the default queue
+# ("celery": campaigns and scheduled jobs) and which `make worker` gives a worker of its own (nextalerts/workers.py).
+REPLY_QUEUE = workers.REPLY_QUEUE
+CELERY_TASK_DEFAULT_QUEUE = workers.DEFAULT_QUEUE
+CELERY_TASK_ROUTES = {"campaigns.send_replies": {"queue": REPLY_QUEUE}}
 # How often beat looks for due work (scheduled campaigns, quiet hours or Retry-After ended, stored delivery reports).
 SCHEDULER_INTERVAL_SECONDS = env.float("SCHEDULER_INTERVAL_SECONDS", default=30.0)
 CELERY_BEAT_SCHEDULE = {

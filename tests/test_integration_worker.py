@@ -31,15 +31,19 @@ def _drop_connection_pools():
 
 @pytest.fixture
 def celery_through_redis(redis_url):
-    """Point this process's Celery app at Redis, on a queue of its own so no other worker takes the task."""
+    """Point this process's Celery app at Redis, on queues of its own (replies and the rest) so no other worker takes
+    the tasks."""
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    saved = {k: celery_app.conf[k] for k in ("broker_url", "task_always_eager", "task_default_queue")}
+    saved = {k: celery_app.conf[k] for k in ("broker_url", "task_always_eager", "task_default_queue", "task_routes")}
     _drop_connection_pools()
-    celery_app.conf.update(broker_url=redis_url, task_always_eager=False, task_default_queue=queue)
+    celery_app.conf.update(
+        broker_url=redis_url, task_always_eager=False, task_default_queue=queue,
+        task_routes={"campaigns.send_replies": {"queue": f"{queue}-replies"}},
+    )  # fmt: skip
     yield queue
     _drop_connection_pools()
     celery_app.conf.update(saved)
-    redis.Redis.from_url(redis_url).delete(queue)
+    redis.Redis.from_url(redis_url).delete(queue, f"{queue}-replies")
 
 
 @pytest.fixture
@@ -55,7 +59,8 @@ def worker(celery_through_redis, redis_url, fake_telnyx):
     }
     command = [
         sys.executable, "-m", "celery", "-A", "nextalerts", "worker", "--pool=solo", "--concurrency=1",
-        "-Q", celery_through_redis, "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO",
+        "-Q", f"{celery_through_redis}-replies,{celery_through_redis}",
+        "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO",
     ]  # fmt: skip
     log = Path(settings.BASE_DIR) / f".worker-{celery_through_redis}.log"
     with open(log, "w+") as output:
@@ -85,4 +90,4 @@ def test_reply_reaches_telnyx_through_a_real_worker(tenant_a, fake_telnyx, worke
     process, log = worker
     assert process.poll() is None, "the worker exited"
     # It was the worker process, not this one, that ran the task.
-    assert wait_for(lambda: "campaigns.send_message" in log.read_text() and "succeeded" in log.read_text(), 10)
+    assert wait_for(lambda: "campaigns.send_replies" in log.read_text() and "succeeded" in log.read_text(), 10)

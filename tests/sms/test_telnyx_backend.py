@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from campaigns import services
 from campaigns.models import Message
-from campaigns.tasks import send_messages
+from campaigns.tasks import send_messages, send_replies
 from consent.models import ConsentEvent, Suppression
 from nextalerts.fakes import signing
 from subscribers.models import Subscriber
@@ -218,6 +218,7 @@ def test_broker_outage_keeps_the_webhook_answer_and_the_dispatcher_sends_later(
         raise ConnectionError("Redis is down")
 
     monkeypatch.setattr(send_messages, "delay", broker_down)
+    monkeypatch.setattr(send_replies, "delay", broker_down)  # the reply's own queue, on the same broker
     response = text_in(from_number=CONSUMER, to_number=tenant_a.number.phone_number, text="JOIN")
     assert response.status_code == 200
     reply = Message.objects.get(kind=Message.Kind.OPT_IN_CONFIRMATION)
