@@ -5,8 +5,8 @@ signature, not a Stripe event); 503 while no webhook secret is configured, so St
 error rolls back the stored event and answers 500, so Stripe's retry applies it again.
 """
 
-import json
 import logging
+import time
 
 import stripe
 from django.conf import settings
@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from nextalerts.sms.models import DUPLICATE, WebhookEvent
+from nextalerts.sms.payloads import UnusableBody, webhook_json_load
 
 from .billing import billing_event_apply
 
@@ -22,6 +23,17 @@ logger = logging.getLogger(__name__)
 
 # Seconds a signed timestamp stays valid: an older one is a replay.
 TOLERANCE = 300
+# Seconds a signed timestamp may run ahead of our clock. The stripe SDK checks only the past (a timestamp older than
+# its tolerance); one from the future is refused here, as a signature made to outlive the replay window.
+FUTURE_TOLERANCE = 60
+
+
+def _signed_at(header: str) -> int | None:
+    for item in (header or "").split(","):
+        key, _, value = item.strip().partition("=")
+        if key == "t" and value.isdigit():
+            return int(value)
+    return None
 
 
 def _error(status, message):
@@ -44,10 +56,14 @@ def stripe_webhook(request):
     except stripe.SignatureVerificationError as exc:
         logger.warning("billing.webhook.bad-signature", extra={"reason": str(exc)[:200]})
         return _error(400, f"Signature check failed: {exc}")
+    signed_at = _signed_at(request.headers.get("Stripe-Signature"))
+    if signed_at is not None and signed_at > time.time() + FUTURE_TOLERANCE:
+        logger.warning("billing.webhook.future-timestamp", extra={"signed_at": signed_at})
+        return _error(400, f"Signature check failed: the timestamp ({signed_at}) is in the future.")
     try:
-        event = json.loads(raw)
-    except json.JSONDecodeError:
-        return _error(400, "The body is not JSON.")
+        event, _ = webhook_json_load(raw)  # NULs and lone surrogates dropped; too deep or not JSON refused
+    except UnusableBody as exc:
+        return _error(400, str(exc))
     data = event.get("data") if isinstance(event, dict) else None
     if (
         not isinstance(data, dict)

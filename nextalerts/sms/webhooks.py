@@ -5,9 +5,10 @@ never be valid (bad signature, not JSON, not a Telnyx event); 5xx only where Tel
 down, the public key is not configured yet).
 """
 
-import json
 import logging
 import time
+from datetime import UTC
+from decimal import Decimal, InvalidOperation
 
 import psycopg
 from django.conf import settings
@@ -29,6 +30,7 @@ from nextalerts.celery import app as celery_app
 
 from .messages import DeliveryReport, InboundMessage
 from .models import DUPLICATE, WebhookEvent
+from .payloads import UnusableBody, webhook_json_load
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +59,26 @@ def _error(status, message, **extra):
     return JsonResponse({"error": message, **extra}, status=status)
 
 
+# The longest phone number any row holds (E.164 has at most 15 digits; a formatted one a few characters more).
+PHONE_MAX = 20
+# The longest provider message id a row holds.
+MESSAGE_ID_MAX = 100
+ERROR_CODE_MAX = 32
+PARTS_MAX = 32767  # the parts column is a small integer; no SMS has more than a few
+COST_MAX = Decimal("999999")  # the cost column holds ten digits, four after the point
+
+
 def _parse_time(value):
-    parsed = parse_datetime(value) if isinstance(value, str) else None
-    return parsed or timezone.now()
+    """The provider's time when it is one (a naive one read as UTC); otherwise, or out of any sensible range, now."""
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:  # well formed but impossible: "2025-13-45T99:00:00Z"
+        parsed = None
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = parsed.replace(tzinfo=UTC)
+    if parsed is None or not 2000 <= parsed.year <= 2200:
+        return timezone.now()
+    return parsed
 
 
 def _phone(value, what):
@@ -67,11 +86,30 @@ def _phone(value, what):
         value = value.get("phone_number")
     if not isinstance(value, str) or not value.strip():
         raise InvalidPayload(f"data.payload.{what}.phone_number is missing")
+    if len(value.strip()) > PHONE_MAX:
+        raise InvalidPayload(f"data.payload.{what}.phone_number is not a phone number (over {PHONE_MAX} characters)")
     return value.strip()
 
 
+def _text(value, limit=None):
+    text = value if isinstance(value, str) else ""
+    return text[:limit] if limit else text
+
+
+def _cost(value):
+    """A decimal string the cost column can hold, or None."""
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return str(amount) if amount.is_finite() and abs(amount) <= COST_MAX else None
+
+
 def normalize_telnyx(event_type, payload):
-    """Turn a Telnyx event's `data.payload` into an InboundMessage, a DeliveryReport, or None (nothing to do)."""
+    """Turn a Telnyx event's `data.payload` into an InboundMessage, a DeliveryReport, or None (nothing to do).
+
+    Fields of the wrong type are read as absent; what a row could not hold is cut to fit (an error text) or, where
+    it identifies something (a number, a message id), refused with InvalidPayload."""
     if not isinstance(payload, dict):
         raise InvalidPayload("data.payload must be an object")
     if event_type == "message.received":
@@ -80,22 +118,23 @@ def normalize_telnyx(event_type, payload):
         message_id = payload.get("id")
         if not isinstance(message_id, str) or not message_id:
             raise InvalidPayload("data.payload.id is missing")
-        text = payload.get("text")
+        if len(message_id) > MESSAGE_ID_MAX:
+            raise InvalidPayload(f"data.payload.id is too long ({len(message_id)} > {MESSAGE_ID_MAX} characters)")
         media = payload.get("media") if isinstance(payload.get("media"), list) else []
         return InboundMessage(
             provider_message_id=message_id,
             from_number=_phone(payload.get("from"), "from"),
             to_number=_phone(recipient, "to"),
-            text=text if isinstance(text, str) else "",
+            text=_text(payload.get("text")),
             received_at=_parse_time(payload.get("received_at")),
-            media_urls=[m.get("url") for m in media if isinstance(m, dict) and m.get("url")],
+            media_urls=[m["url"] for m in media if isinstance(m, dict) and isinstance(m.get("url"), str) and m["url"]],
         )
     if event_type in ("message.sent", "message.finalized"):
         to = payload.get("to")
         recipient = to[0] if isinstance(to, list) and to and isinstance(to[0], dict) else {}
         status = recipient.get("status")
         message_id = payload.get("id")
-        if status not in TELNYX_DELIVERY_STATUSES or not isinstance(message_id, str):
+        if not isinstance(status, str) or status not in TELNYX_DELIVERY_STATUSES or not isinstance(message_id, str):
             return None
         errors = payload.get("errors") if isinstance(payload.get("errors"), list) else []
         error = errors[0] if errors and isinstance(errors[0], dict) else {}
@@ -103,15 +142,15 @@ def normalize_telnyx(event_type, payload):
         sender = payload.get("from")
         parts = payload.get("parts")
         return DeliveryReport(
-            provider_message_id=message_id,
+            provider_message_id=message_id[:MESSAGE_ID_MAX],
             status=status,
-            from_number=str(sender.get("phone_number") or "") if isinstance(sender, dict) else "",
-            to_number=str(recipient.get("phone_number") or ""),
-            text=payload.get("text") if isinstance(payload.get("text"), str) else "",
-            error_code=str(error.get("code") or ""),
+            from_number=_text(sender.get("phone_number"), PHONE_MAX) if isinstance(sender, dict) else "",
+            to_number=_text(recipient.get("phone_number"), PHONE_MAX),
+            text=_text(payload.get("text")),
+            error_code=str(error.get("code") or "")[:ERROR_CODE_MAX],
             error_detail=str(error.get("detail") or error.get("title") or "")[:500],
-            parts=parts if isinstance(parts, int) and parts >= 0 else None,
-            cost=str(cost["amount"]) if cost.get("amount") is not None else None,
+            parts=parts if isinstance(parts, int) and not isinstance(parts, bool) and 0 <= parts <= PARTS_MAX else None,
+            cost=_cost(cost["amount"]) if cost.get("amount") is not None else None,
             cost_currency=str(cost.get("currency") or "")[:3],
             sent_at=_parse_time(payload["sent_at"]) if isinstance(payload.get("sent_at"), str) else None,
             completed_at=_parse_time(payload["completed_at"]) if isinstance(payload.get("completed_at"), str) else None,
@@ -131,16 +170,6 @@ def _verify(raw: str, headers) -> None:
     verify_webhook_signature(raw, signed, settings.TELNYX_PUBLIC_KEY)
 
 
-def _without_nul(value):
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, dict):
-        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_without_nul(v) for v in value]
-    return value
-
-
 @csrf_exempt
 @require_POST
 def telnyx_webhook(request):
@@ -158,12 +187,10 @@ def telnyx_webhook(request):
         return _error(403, f"Signature check failed: {exc.message}")
 
     try:
-        body = json.loads(raw)
-    except json.JSONDecodeError:
-        return _error(400, "The body is not JSON.")
-    if "\\u0000" in raw:  # (rare) NUL characters, which no PostgreSQL text or JSON value can hold: dropped
-        body = _without_nul(body)
-        raw = json.dumps(body)
+        # NULs and lone surrogates are dropped (a STOP with a stray one is still a STOP); `raw` then follows suit.
+        body, raw = webhook_json_load(raw)
+    except UnusableBody as exc:
+        return _error(400, str(exc))
     data = body.get("data") if isinstance(body, dict) else None
     if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not isinstance(data.get("event_type"), str):
         return _error(400, 'Not a Telnyx event: expected {"data": {"id", "event_type", "payload"}}.')

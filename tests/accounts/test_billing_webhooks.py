@@ -5,6 +5,7 @@ import time
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -208,3 +209,38 @@ def test_checkout_for_a_business_with_another_customer_is_refused(subscribed, te
     assert post_event(event).json() == {"status": "customer-mismatch"}
     b = Business.objects.get(pk=tenant_b.business.pk)
     assert (b.plan, b.stripe_customer_id, b.billing_status) == ("free", "cus_B", Status.NONE)
+
+
+ODD_OBJECTS = {
+    "NUL": {"id": "obj\x00", "note": "a\x00b"},
+    "lone surrogates": {"id": "obj\ud83d", "name\udc00": "\ud800"},
+}
+
+
+@pytest.mark.parametrize("obj", ODD_OBJECTS.values(), ids=ODD_OBJECTS.keys())
+def test_a_signed_event_with_unstorable_characters_is_stored_without_an_error(fake_stripe, db, obj):
+    response = post_event(stripe_signing.event("customer.created", obj, event_id="evt_\x00odd"))
+    assert response.status_code == 200, response.content
+    assert WebhookEvent.objects.get(provider="stripe").event_id == "evt_odd"
+
+
+def test_a_signed_event_nested_1000_deep_is_a_400(fake_stripe, db):
+    body = stripe_signing.dumps(stripe_signing.event("customer.created", {"x": "DEEP"})).replace(
+        '"DEEP"', "[" * 1000 + "]" * 1000
+    )
+    response = post_event(None, body=body)
+    assert response.status_code == 400
+    assert "nested" in response.json()["error"]
+    assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize(("ahead", "status"), [(0, 200), (30, 200), (120, 400), (301, 400), (3600, 400)])
+def test_an_event_signed_minutes_in_the_future_is_refused(fake_stripe, db, ahead, status):
+    now = 1_764_000_000
+    with time_machine.travel(now, tick=False):
+        body = stripe_signing.dumps(stripe_signing.event("customer.created", {"id": "cus_X"}))
+        response = post_event(None, body=body, headers=stripe_signing.sign(body, timestamp=now + ahead))
+    assert response.status_code == status, response.content
+    if status == 400:
+        assert "future" in response.json()["error"]
+        assert not WebhookEvent.objects.exists()
