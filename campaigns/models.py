@@ -111,6 +111,9 @@ class Message(models.Model):
     error_code = models.CharField(max_length=32, blank=True)
     error_detail = models.CharField(max_length=500, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # When the hand-off to the provider began, committed before the provider sees the request: a claim whose worker
+    # died without it was never handed over and is sent again; one with it may have gone and is never resent blindly.
+    handoff_started_at = models.DateTimeField(null=True, blank=True)
     parts = models.PositiveSmallIntegerField(null=True, blank=True)
     cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
     cost_currency = models.CharField(max_length=3, blank=True)

@@ -10,15 +10,16 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from celery import current_app
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts import billing
 from accounts.models import Business
-from consent.locks import phone_locks
+from consent.locks import phone_locks, phone_try_locks_xact
 from consent.policy import BILLING_PAUSED, SendKind, can_send, can_send_many
 from nextalerts.phones import InvalidPhoneNumber, phone_hash, to_e164
 from nextalerts.sms import get_backend
@@ -38,8 +39,14 @@ CARRIER_STOP_CODES = {"40300"}
 BATCH_SIZE = 100
 # Messages checked and handed over under one set of phone locks: a STOP for one of them waits for the chunk.
 CHUNK_SIZE = 25
-# How long a dispatched message may sit queued before the dispatcher assumes its task was lost.
-STALE_DISPATCH = timedelta(minutes=5)
+
+
+def _stale_after() -> timedelta:
+    """How long a dispatched message may sit queued, or a claimed one sit sending, before its task or worker is
+    presumed lost (settings.SEND_STALE_SECONDS)."""
+    return timedelta(seconds=settings.SEND_STALE_SECONDS)
+
+
 # Retryable refusals (429, connection refused) a message survives before it is failed.
 MAX_SEND_ATTEMPTS = 10
 # How often a campaign paused for an overdue payment looks again (the dispatcher brings its messages back).
@@ -108,10 +115,11 @@ def messages_dispatch_due(*, now: datetime | None = None, limit: int = 20_000) -
     Safe to overlap with the original tasks: message_send() hands over only a QUEUED row it claims itself.
     """
     now = now or timezone.now()
+    recovered = messages_recover_stale(now=now)
     due = Message.objects.filter(direction=Message.Direction.OUTBOUND, status=Status.QUEUED).filter(
         Q(send_after__isnull=True) | Q(send_after__lte=now)
     )
-    due = due.filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - STALE_DISPATCH))
+    due = due.filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - _stale_after()))
     rows = list(due.order_by("id").values_list("pk", "campaign_id")[:limit])
     for lane in (REPLY_LANE, BULK_LANE):
         ids = [pk for pk, campaign_id in rows if (BULK_LANE if campaign_id else REPLY_LANE) == lane]
@@ -119,7 +127,41 @@ def messages_dispatch_due(*, now: datetime | None = None, limit: int = 20_000) -
             chunk = ids[start : start + BATCH_SIZE]
             Message.objects.filter(pk__in=chunk, status=Status.QUEUED).update(dispatched_at=now)
             _enqueue(chunk, lane=lane)
-    return {"dispatched": len(rows)}
+    return {"dispatched": len(rows), **{name: count for name, count in recovered.items() if count}}
+
+
+def messages_recover_stale(*, now: datetime | None = None, limit: int = 20_000) -> dict:
+    """Claims whose worker died (SIGKILL, a lost host) or lost its database session mid-chunk: rows left "sending"
+    for longer than settings.SEND_STALE_SECONDS whose phone lock nobody holds any more.
+
+    One whose hand-off never began goes back to the queue, and is sent once by whichever worker claims it next
+    (after a fresh consent check). One whose hand-off began may have reached Telnyx, which promises nothing for a
+    repeated POST after 24 hours, nor for one that failed: it is never resent, but marked uncertain, for a delivery
+    report to settle (see _reconcile) or, without one, messages_expire_uncertain to fail in three days.
+    """
+    now = now or timezone.now()
+    stale = Message.objects.filter(
+        direction=Message.Direction.OUTBOUND, status=Status.SENDING, updated_at__lt=now - _stale_after()
+    ).exclude(error_code="unknown")  # an uncertain hand-off already waits for its report
+    candidates = list(stale.order_by("id").values_list("pk", "business_id", "phone_hash")[:limit])
+    if not candidates:
+        return {"requeued": 0, "uncertain": 0}
+    with transaction.atomic():
+        # A live worker holds the locks of what it is handing over, however slow it is: those are left alone.
+        free = phone_try_locks_xact(keys={(business_id, digest) for _pk, business_id, digest in candidates})
+        ids = [pk for pk, business_id, digest in candidates if (business_id, digest) in free]
+        rows = stale.filter(pk__in=ids)
+        requeued = rows.filter(handoff_started_at__isnull=True).update(
+            status=Status.QUEUED, dispatched_at=None, updated_at=now
+        )
+        uncertain = rows.filter(handoff_started_at__isnull=False).update(
+            error_code="unknown",
+            error_detail="the worker stopped during the hand-off; not resent, left for the delivery report",
+            updated_at=now,
+        )
+    if requeued or uncertain:
+        logger.warning("sms.send.recovered", extra={"requeued": requeued, "uncertain": uncertain})
+    return {"requeued": requeued, "uncertain": uncertain}
 
 
 # --- Sending ----------------------------------------------------------------------------------------------------------
@@ -236,19 +278,24 @@ def _send_chunk(messages: list[Message], now: datetime, *, pace: _Pace | None = 
     The phone locks of the whole chunk are held from the consent check to the recorded outcome, so a STOP for any
     of these numbers waits for this chunk, and once a STOP has been answered, no check here can have missed it.
     Returns a _Deferral when the number's rate limit put the rest of the chunk off (campaign sends only).
+    They are session locks: if the database session dies (failover, pooler restart, network cut) they die with it
+    and a STOP can go through, so each hand-off first confirms, in the round trip that records it, that the session
+    still holds its message's lock. When it does not, nothing more is handed over: the rest goes back to the queue.
     """
     pace = pace or _Pace()
     deferral = None
     business, number = messages[0].business, messages[0].sender_number
-    with phone_locks(keys=[(m.business_id, m.phone_hash) for m in messages]):
+    with phone_locks(keys=[(m.business_id, m.phone_hash) for m in messages]) as locks:
         with transaction.atomic():
             claimed = set(
                 Message.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(pk__in=[m.pk for m in messages], status=Status.QUEUED)
                 .values_list("pk", flat=True)
             )
+            # A queued row is one the provider certainly did not take (a 429, a refused connection, a claim taken back
+            # before its hand-off began): this attempt's hand-off starts afresh.
             Message.objects.filter(pk__in=claimed).update(
-                status=Status.SENDING, attempts=F("attempts") + 1, updated_at=timezone.now()
+                status=Status.SENDING, attempts=F("attempts") + 1, handoff_started_at=None, updated_at=timezone.now()
             )
             messages = [m for m in messages if m.pk in claimed]  # the others belong to another worker
             for message in messages:
@@ -256,6 +303,7 @@ def _send_chunk(messages: list[Message], now: datetime, *, pace: _Pace | None = 
             to_send = _check(business, messages, now)
         # Committed: every row says SENDING before the provider sees anything.
         backend = get_backend()
+        returned: list[Message] = []  # taken back from this worker before their hand-off began
         for position, message in enumerate(to_send):
             campaign = message.campaign
             if campaign is not None and campaign.track_links:
@@ -278,6 +326,11 @@ def _send_chunk(messages: list[Message], now: datetime, *, pace: _Pace | None = 
                 messaging_profile_id=number.messaging_profile_id,
                 reference=f"nextalerts-message-{message.pk}",
             )
+            if not _handoff_start(message, locks):
+                returned = to_send[position:]
+                for rest in returned:
+                    _outcome(rest, Status.QUEUED, dispatched_at=None)
+                break
             try:
                 result = backend.send(sms)
             except SendError as exc:
@@ -297,11 +350,16 @@ def _send_chunk(messages: list[Message], now: datetime, *, pace: _Pace | None = 
                     message, Status.SENT, provider_message_id=result.provider_message_id, sent_at=timezone.now(),
                     **({"error_code": ""} if held else {}),
                 )  # fmt: skip
+        if locks.lost:
+            # Recorded through a new session: the old one is gone, and its locks with it.
+            connection.close()
         stamp = timezone.now()
         for message in messages:
             message.updated_at = stamp
+        if returned:
+            logger.warning("sms.send.session-lost", extra={"message_ids": [m.pk for m in returned][:10]})
         _write_outcomes(messages)
-        _record_usage(business, to_send, now)
+        _record_usage(business, [m for m in to_send if m not in returned], now)
         for message in messages:
             if message.status == Status.BLOCKED and message.error_code in CARRIER_STOP_CODES:
                 from consent.services import suppression_from_carrier
@@ -310,6 +368,29 @@ def _send_chunk(messages: list[Message], now: datetime, *, pace: _Pace | None = 
                     business=business, phone=message.phone_number, provider_message_id="", detail=message.error_detail
                 )
     return deferral
+
+
+def _handoff_start(message: Message, locks) -> bool:
+    """Record that this message's hand-off begins, in one round trip that succeeds only while this worker's database
+    session is alive, still holds the message's phone lock, and still owns the claim (same attempt, not started).
+    False means: hand nothing more over."""
+    held, params = locks.held_sql(message.business_id, message.phone_hash)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE campaigns_message SET handoff_started_at = %s WHERE id = %s AND status = %s AND attempts = %s "
+                f"AND handoff_started_at IS NULL AND {held}",
+                [timezone.now(), message.pk, Status.SENDING, message.attempts, *params],
+            )
+            started = cursor.rowcount == 1
+    except DatabaseError:
+        logger.warning("sms.send.session-gone", extra={"message_id": message.pk})
+        locks.lost = True
+        return False
+    if not started:
+        logger.warning("sms.send.lock-lost", extra={"message_id": message.pk})
+        locks.lost = True  # held by nobody, or by a new session that never took them: nothing to release
+    return started
 
 
 def _record_usage(business, handed_over: list[Message], now: datetime) -> None:
@@ -331,18 +412,21 @@ def _write_outcomes(messages: list[Message]) -> None:
     if connection.vendor != "postgresql":
         Message.objects.bulk_update(messages, OUTCOME_FIELDS)
         return
+    # Only rows still in this worker's claim (same attempt): one recovered and claimed again belongs to another.
     columns = {
         "status": "text", "body": "text", "send_after": "timestamptz", "dispatched_at": "timestamptz",
         "provider_message_id": "text", "error_code": "text", "error_detail": "text", "sent_at": "timestamptz",
         "updated_at": "timestamptz",
     }  # fmt: skip
-    arrays = [[m.pk for m in messages]] + [[getattr(m, name) for m in messages] for name in columns]
-    unnest = ", ".join(["%s::bigint[]"] + [f"%s::{kind}[]" for kind in columns.values()])
+    arrays = [[m.pk for m in messages], [m.attempts for m in messages]]
+    arrays += [[getattr(m, name) for m in messages] for name in columns]
+    unnest = ", ".join(["%s::bigint[]", "%s::int[]"] + [f"%s::{kind}[]" for kind in columns.values()])
     assignments = ", ".join(f"{name} = v.{name}" for name in columns)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE campaigns_message AS m SET {assignments} "
-            f"FROM unnest({unnest}) AS v(id, {', '.join(columns)}) WHERE m.id = v.id",
+            f"FROM unnest({unnest}) AS v(id, attempts, {', '.join(columns)}) WHERE m.id = v.id "
+            "AND m.attempts = v.attempts",
             arrays,
         )
 
@@ -544,7 +628,7 @@ def campaigns_launch_due(*, now: datetime | None = None) -> dict:
         campaign_fan_out(campaign_id=campaign_id, now=now)
     # Campaigns whose launch task was lost after they were set to sending.
     for campaign_id in Campaign.objects.filter(
-        status=Campaign.Status.SENDING, launched_at__isnull=True, updated_at__lt=now - STALE_DISPATCH
+        status=Campaign.Status.SENDING, launched_at__isnull=True, updated_at__lt=now - _stale_after()
     ).values_list("pk", flat=True):
         campaign_fan_out(campaign_id=campaign_id, now=now)
     return {"launched": len(ids)}

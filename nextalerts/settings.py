@@ -224,6 +224,9 @@ CELERY_TASK_DEFAULT_QUEUE = workers.DEFAULT_QUEUE
 CELERY_TASK_ROUTES = {"campaigns.send_replies": {"queue": REPLY_QUEUE}}
 # How often beat looks for due work (scheduled campaigns, quiet hours or Retry-After ended, stored delivery reports).
 SCHEDULER_INTERVAL_SECONDS = env.float("SCHEDULER_INTERVAL_SECONDS", default=30.0)
+# A claimed message (or a queued task) that made no progress for this long is presumed lost with its worker: the
+# dispatcher sends it again if its hand-off never began, and reconciles it against delivery reports if it did.
+SEND_STALE_SECONDS = env.float("SEND_STALE_SECONDS", default=300.0)
 CELERY_BEAT_SCHEDULE = {
     "launch-due-campaigns": {"task": "campaigns.launch_due_campaigns", "schedule": SCHEDULER_INTERVAL_SECONDS},
     # Messages whose quiet hours or Retry-After ended, and any whose task was lost.

@@ -1,0 +1,191 @@
+"""The send path under faults: a worker whose database session is ended mid-chunk hands nothing more over, and the
+claims of a worker that died are sent once by another, or, when their hand-off had begun, reconciled, never resent."""
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+from django.db import connection
+
+from campaigns import services
+from campaigns.models import Campaign, Message
+from consent.locks import _key
+from nextalerts.fakes import signing
+from nextalerts.phones import phone_hash
+from subscribers.models import Subscriber
+from tests.campaigns.test_campaigns import tasks_held
+from tests.helpers import database_url, post_webhook, text_in, wait_for
+
+CONSUMER = "+12025550143"
+# 17:00 UTC on a winter weekday: 12:00 in New York, inside every quiet-hours window of the numbers used here.
+NOON_NY = datetime(2026, 1, 14, 17, 0, tzinfo=UTC)
+BODY = "Flash sale"
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the fault needs PostgreSQL's advisory locks and a second session"
+)
+
+
+def _campaign_messages(tenant, phones):
+    for phone in phones:
+        text_in(from_number=phone, to_number=tenant.number.phone_number, text="JOIN")
+    campaign = services.campaign_create(business=tenant.business, name="Fault", body=BODY, sender_number=tenant.number)
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.SENDING)
+    with tasks_held():  # the test decides who sends, not the launch's own tasks
+        services.campaign_fan_out(campaign_id=campaign.pk, now=NOON_NY)
+    return campaign
+
+
+def _campaign_texts(fake):
+    return [r for r in fake.state.requests if r.body.get("text") == BODY]
+
+
+@pytest.mark.django_db(transaction=True)
+@postgresql_only
+def test_a_worker_whose_session_is_ended_mid_chunk_hands_nothing_more_over(tenant_a, fake_telnyx):
+    phones = [f"+1212555{n:04d}" for n in range(300, 310)]
+    tenant_a.number.messages_per_second = 10  # one chunk of ten, under one set of locks
+    tenant_a.number.save()
+    campaign = _campaign_messages(tenant_a, phones)
+    fake_telnyx.reset()
+    fake_telnyx.state.latency = 0.3  # each hand-off takes a while: the session can be ended in the middle of one
+    ids = list(campaign.messages.order_by("id").values_list("pk", flat=True))
+
+    def worker():
+        try:
+            services.messages_send(message_ids=ids, now=NOON_NY)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert wait_for(lambda: len(_campaign_texts(fake_telnyx)) >= 2, timeout=20)
+    with connection.cursor() as cursor:  # a second session ends the worker's, as a failover would
+        cursor.execute(
+            "SELECT DISTINCT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
+        )
+        [(worker_pid,)] = cursor.fetchall()
+        cursor.execute("SELECT pg_terminate_backend(%s)", [worker_pid])
+    handed_over = len(_campaign_texts(fake_telnyx))  # the last of them is still in flight
+    texted = {r.body["to"] for r in _campaign_texts(fake_telnyx)}
+    acknowledged = {}
+    for phone in [p for p in phones if p not in texted][:3]:
+        # The locks died with the session: these STOPs no longer wait for the chunk.
+        text_in(from_number=phone, to_number=tenant_a.number.phone_number, text="STOP")
+        acknowledged[phone] = time.monotonic()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+
+    after = _campaign_texts(fake_telnyx)
+    assert len(after) <= handed_over + 1, "the worker went on handing over after its session was ended"
+    late = [r.body["to"] for r in after if r.body["to"] in acknowledged and r.received_at > acknowledged[r.body["to"]]]
+    assert late == [], "campaign texts reached Telnyx after a STOP that was acknowledged once the session died"
+    statuses = dict(campaign.messages.values_list("phone_number", "status"))
+    rest = [p for p in phones if p not in {r.body["to"] for r in after}]
+    assert rest and all(statuses[p] == Message.Status.QUEUED for p in rest), statuses  # for another attempt
+    assert all(statuses[r.body["to"]] == Message.Status.SENT for r in after)
+
+    # The next attempt checks consent again: the STOPped numbers are blocked, the others sent once.
+    services.messages_send(message_ids=ids, now=NOON_NY)
+    statuses = dict(campaign.messages.values_list("phone_number", "status"))
+    assert all(statuses[p] == Message.Status.BLOCKED for p in acknowledged)
+    tos = [r.body["to"] for r in _campaign_texts(fake_telnyx)]
+    assert sorted(tos) == sorted(p for p in phones if p not in acknowledged)
+
+
+# --- recovery of a dead worker's claims -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def subscribed(tenant_a, fake_telnyx):
+    text_in(from_number=CONSUMER, to_number=tenant_a.number.phone_number, text="JOIN")
+    Subscriber.objects.filter(phone_number=CONSUMER).update(quiet_profile="0-24@UTC")
+    fake_telnyx.reset()
+    return tenant_a
+
+
+@pytest.fixture
+def stale(settings, time_machine):
+    """Claims count as stale after a minute; the clock stands at NOON_NY."""
+    settings.SEND_STALE_SECONDS = 60
+    time_machine.move_to(NOON_NY, tick=False)
+
+
+def _claimed_by_a_dead_worker(tenant, *, started):
+    """A campaign message as a worker killed mid-chunk leaves it: claimed ("sending"), its hand-off begun or not."""
+    campaign = services.campaign_create(business=tenant.business, name="Fault", body=BODY, sender_number=tenant.number)
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.SENDING, launched_at=NOON_NY)
+    message = Message.objects.create(
+        business=tenant.business, direction=Message.Direction.OUTBOUND, kind=Message.Kind.MARKETING,
+        sender_number=tenant.number, phone_number=CONSUMER, phone_hash=phone_hash(CONSUMER), body=BODY,
+        campaign=campaign, status=Message.Status.SENDING, attempts=1, dispatched_at=NOON_NY,
+        handoff_started_at=NOON_NY if started else None,
+    )  # fmt: skip
+    return campaign, message
+
+
+def test_a_claim_whose_worker_died_before_its_hand_off_is_sent_once_by_the_dispatcher(subscribed, fake_telnyx, stale):
+    campaign, message = _claimed_by_a_dead_worker(subscribed, started=False)
+
+    assert services.messages_dispatch_due(now=NOON_NY + timedelta(seconds=30)) == {"dispatched": 0}  # may be alive
+    assert fake_telnyx.messages() == []
+    result = services.messages_dispatch_due(now=NOON_NY + timedelta(seconds=61))
+    assert result == {"dispatched": 1, "requeued": 1}
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENT and message.attempts == 2
+    assert [m["to"] for m in fake_telnyx.messages()] == [CONSUMER]
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.SENT
+
+    assert services.messages_dispatch_due(now=NOON_NY + timedelta(seconds=600)) == {"dispatched": 0}
+    assert len(fake_telnyx.messages()) == 1
+
+
+def test_a_claim_whose_hand_off_began_is_never_resent_but_settled_by_its_report(subscribed, fake_telnyx, stale):
+    campaign, message = _claimed_by_a_dead_worker(subscribed, started=True)
+
+    assert services.messages_dispatch_due(now=NOON_NY + timedelta(seconds=61)) == {"dispatched": 0, "uncertain": 1}
+    assert fake_telnyx.messages() == []  # it may have gone: never resent blindly
+    message.refresh_from_db()
+    assert (message.status, message.error_code) == (Message.Status.SENDING, "unknown")
+    assert services.messages_dispatch_due(now=NOON_NY + timedelta(seconds=600)) == {"dispatched": 0}
+
+    report = signing.message_finalized(provider_message_id="tx-dead-worker", to_number=CONSUMER)
+    report["data"]["payload"]["from"] = {"phone_number": subscribed.number.phone_number}
+    report["data"]["payload"]["text"] = BODY
+    assert post_webhook(report).status_code == 202
+    message.refresh_from_db()
+    assert (message.status, message.provider_message_id) == (Message.Status.DELIVERED, "tx-dead-worker")
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.SENT
+    assert fake_telnyx.messages() == []
+
+
+@pytest.mark.django_db(transaction=True)
+@postgresql_only
+def test_a_slow_live_worker_keeps_its_claim(subscribed, fake_telnyx, stale):
+    """However long a worker takes, it holds its messages' phone locks: the dispatcher does not take them back."""
+    _campaign, message = _claimed_by_a_dead_worker(subscribed, started=False)
+    with psycopg.connect(database_url(), autocommit=True) as live_worker:
+        live_worker.execute("SELECT pg_advisory_lock(%s)", [_key(message.business_id, message.phone_hash)])
+        assert services.messages_dispatch_due(now=NOON_NY + timedelta(seconds=600)) == {"dispatched": 0}
+        message.refresh_from_db()
+        assert message.status == Message.Status.SENDING
+    # Its session gone, the locks are free: the claim goes back to the queue and is sent once.
+    assert services.messages_dispatch_due(now=NOON_NY + timedelta(seconds=600)) == {"dispatched": 1, "requeued": 1}
+    assert [m["to"] for m in fake_telnyx.messages()] == [CONSUMER]
+
+
+def test_an_outcome_written_late_by_a_worker_does_not_undo_a_newer_claim(subscribed):
+    """A worker whose session was cut writes its outcome through a new one; a row recovered and claimed again since
+    (a higher attempt) belongs to the other worker, and keeps what that one wrote."""
+    _campaign, message = _claimed_by_a_dead_worker(subscribed, started=False)
+    stale = Message.objects.get(pk=message.pk)
+    Message.objects.filter(pk=message.pk).update(attempts=2, status=Message.Status.SENT, provider_message_id="new")
+    stale.status = Message.Status.QUEUED
+    services._write_outcomes([stale])
+    message.refresh_from_db()
+    if connection.vendor == "postgresql":
+        assert (message.status, message.provider_message_id) == (Message.Status.SENT, "new")
