@@ -4,6 +4,8 @@
 2. one worker's messages_send through the telnyx SDK vs the bare SDK calls               (target >= 500 messages/s)
 3. signed delivery-report webhooks through gunicorn vs a do-nothing view                 (target >= 0.5 x noop)
 4. STOP webhook -> 2xx latency, p50 and p99, while a campaign sends vs on an idle server
+5. STOP webhook -> its confirmation at the provider, p50 and p99, through `make worker`'s workers while a campaign
+   sends from the same number at 1 and at 2 messages/s, vs with no campaign                  (target p99 <= 5 s)
 
 PostgreSQL only (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/nextalerts_bench, created and migrated if
 missing, and emptied: its name must contain "bench"). REDIS_URL defaults to redis://127.0.0.1:6379/0 when that
@@ -23,7 +25,8 @@ from urllib.parse import urlparse
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/nextalerts_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
-BENCH_QUEUE = "nextalerts-bench"  # benchmarks.settings.CELERY_TASK_DEFAULT_QUEUE
+# The queues of every task the run queues, its own: nothing reaches a worker of the product's queues on the same Redis.
+BENCH_QUEUE, BENCH_REPLY_QUEUE = "nextalerts-bench", "nextalerts-bench-replies"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -42,6 +45,10 @@ def parse_args(argv=None):
     add("--idle-stops", type=int, default=100, help="STOPs on the idle server (figure 4's baseline)")
     add("--stops", type=int, default=200, help="STOPs while the campaign sends (figure 4)")
     add("--stop-interval", type=float, default=0.05, help="seconds between STOPs (one client, one at a time)")
+    add("--reply-rates", default="1,2", help="figure 5: the number's rates (messages/s) the campaign sends at")
+    add("--reply-stops", type=int, default=30, help="figure 5: STOPs at each rate")
+    add("--reply-idle-stops", type=int, default=10, help="figure 5: STOPs with no campaign (the baseline)")
+    add("--reply-interval", type=float, default=2.0, help="figure 5: seconds between STOPs")
     args = parser.parse_args(argv)
     counts = (
         args.repeats,
@@ -51,11 +58,20 @@ def parse_args(argv=None):
         args.idle_stops,
         args.stops,
         args.stale_send_count,
+        args.reply_stops,
+        args.reply_idle_stops,
     )
     if min(counts) < 1:
         parser.error(
-            "--repeats, --clients, --workers, --http-rounds, --idle-stops, --stops and --stale-send-count: 1 or more"
+            "--repeats, --clients, --workers, --http-rounds, --idle-stops, --stops, --stale-send-count, "
+            "--reply-stops and --reply-idle-stops: 1 or more"
         )
+    try:
+        args.reply_rates = tuple(float(r) for r in args.reply_rates.split(","))
+    except ValueError:
+        args.reply_rates = ()
+    if not args.reply_rates or min(args.reply_rates) <= 0 or max(args.reply_rates) > 100:
+        parser.error("--reply-rates: messages per second, comma-separated, each above 0 and at most 100 (e.g. 1,2)")
     if args.messages < 1000 or args.send_count < 100:
         parser.error("--messages must be 1000 or more, --send-count 100 or more")
     return args
@@ -117,6 +133,8 @@ def configure_environment() -> dict:
         TELNYX_API_KEY="KEY_TEST",
         TELNYX_PUBLIC_KEY=TEST_PUBLIC_KEY,
         LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING"),
+        CELERY_DEFAULT_QUEUE=BENCH_QUEUE,
+        CELERY_REPLY_QUEUE=BENCH_REPLY_QUEUE,
     )
     return {"redis": f"Redis {redis_version}" if redis_version else "no Redis (in-process rate limiter)"}
 
@@ -149,13 +167,15 @@ def stop_fake_telnyx(proc: subprocess.Popen) -> None:
         proc.wait(5)
 
 
-def delete_bench_queue() -> None:
-    """The tasks the measured code queued (launch, dispatch, STOP confirmations) were never meant to run."""
+def delete_bench_queues() -> None:
+    """The tasks the measured code queued (launch, dispatch, STOP confirmations) are not meant to run: before figure 5
+    starts its workers, and at the end."""
     url = os.environ.get("REDIS_URL")
     if url:
         import redis
 
-        redis.Redis.from_url(url, socket_timeout=5).delete(BENCH_QUEUE, f"_kombu.binding.{BENCH_QUEUE}")
+        queues = (BENCH_QUEUE, BENCH_REPLY_QUEUE)
+        redis.Redis.from_url(url, socket_timeout=5).delete(*queues, *(f"_kombu.binding.{q}" for q in queues))
 
 
 # --- Report -------------------------------------------------------------------------------------------------------
@@ -172,6 +192,22 @@ def table(header: str, rows: list[tuple]) -> str:
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
     return "\n".join(lines)
+
+
+def reply_rows(replies) -> list[tuple]:
+    if replies is None:
+        return [("5 STOP->confirmation", "not measured", "needs Redis (REDIS_URL)", "-", "p99 <= 5 s", "-")]
+    idle, loaded = replies
+    out = []
+    for r in loaded:
+        sending = f"{r.campaign_sent / r.seconds:.1f}/s"
+        out += [
+            (f"5 STOP->confirmation p50, {r.rate:g}/s number", f"{r.p50:.2f} s (sending {sending})",
+             f"no campaign {idle.p50:.2f} s", f"{r.p50 / idle.p50:.2f}", "(none)", "-"),
+            (f"  same, p99 (n={len(r.latencies_s)}, idle n={len(idle.latencies_s)})", f"{r.p99:.2f} s",
+             f"no campaign {idle.p99:.2f} s", f"{r.p99 / idle.p99:.2f}", "p99 <= 5 s", _yes(r.p99 <= 5)),
+        ]  # fmt: skip
+    return out
 
 
 def rows(args, fan, send, noop, hooks, idle, loaded, sending_meanwhile) -> list[tuple]:
@@ -211,7 +247,7 @@ def main(argv=None):
         from django.conf import settings
         from django.db import connection
 
-        from . import fanout, seed, sending, web
+        from . import fanout, replies, seed, sending, web
 
         created = seed.create_database_if_missing()
         db = settings.DATABASES["default"]
@@ -251,16 +287,28 @@ def main(argv=None):
                 server, fan.campaign.pk, now, idle_stops=args.idle_stops, stops=args.stops,
                 interval=args.stop_interval, log=log,
             )  # fmt: skip
+            reply_figures = None
+            if os.environ.get("REDIS_URL"):
+                log(f"5. STOP -> confirmation at the provider, through the workers, while a campaign sends at "
+                    f"{', '.join(f'{r:g}' for r in args.reply_rates)} messages/s")  # fmt: skip
+                delete_bench_queues()  # what figures 1-4 queued is not for these workers
+                reply_figures = replies.run(
+                    server, fake_url, rates=args.reply_rates, stops=args.reply_stops,
+                    idle_stops=args.reply_idle_stops, interval=args.reply_interval, log=log,
+                )  # fmt: skip
+            else:
+                log("5. skipped: the workers need Redis (set REDIS_URL)")
     finally:
         stop_fake_telnyx(fake)
-        delete_bench_queue()
+        delete_bench_queues()
 
     header = (
         f"\nNextAlerts benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {os.cpu_count()} CPU cores, "
         f"PostgreSQL {pg_version} (autovacuum {autovacuum}), {notes['redis']}, Python {sys.version.split()[0]}, "
         f"CONN_MAX_AGE={db.get('CONN_MAX_AGE')}; total {time.monotonic() - began:.0f}s"
     )
-    log(table(header, rows(args, fan, send, noop, hooks, idle, loaded, sending_meanwhile)))
+    figures = rows(args, fan, send, noop, hooks, idle, loaded, sending_meanwhile) + reply_rows(reply_figures)
+    log(table(header, figures))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Settings for `make bench`: the product's own settings, plus a do-nothing view to compare the webhook with.
 
-Tasks that the measured code queues (the launch's dispatch, STOP confirmations) go to a queue of their own that no
-worker reads, and which the benchmark deletes when it ends: nothing reaches a worker of the product's "celery" queue.
+Tasks that the measured code queues (the launch's dispatch, STOP confirmations) go to queues of the benchmark's own
+(CELERY_DEFAULT_QUEUE and CELERY_REPLY_QUEUE, set by benchmarks.run), which only figure 5's workers read and which
+the benchmark deletes: nothing reaches a worker of the product's queues.
 """
 
 from nextalerts.settings import *  # noqa: F403
@@ -9,7 +10,6 @@ from nextalerts.settings import REDIS_URL
 
 ROOT_URLCONF = "benchmarks.urls"
 
-CELERY_TASK_DEFAULT_QUEUE = "nextalerts-bench"
 # Queued, never run in-process: without Redis an in-memory broker that nobody reads takes them.
 CELERY_TASK_ALWAYS_EAGER = False
 if not REDIS_URL:

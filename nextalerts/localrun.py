@@ -11,14 +11,12 @@ retention job all happen with no other server installed.
 import argparse
 import ipaddress
 import os
-import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from nextalerts.workers import stop_processes, worker_commands
+from nextalerts.workers import Supervisor, worker_commands
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -68,40 +66,21 @@ def main(argv: list[str] | None = None) -> int:
 
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.setdefault("PUBLIC_BASE_URL", public_base_url(args.host, args.port))
-    stopping = False
-
-    def request_stop(signum, frame):
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
+    supervisor = Supervisor()  # from here on, Ctrl-C stops what was started and nothing is left behind
 
     # The database first, with the same environment (the demo's links and QR codes use PUBLIC_BASE_URL).
     for step in () if args.no_setup else (["migrate", "--noinput"], ["load_demo"]):
         if subprocess.run([sys.executable, "manage.py", *step], cwd=BASE_DIR, env=env).returncode:
             return 1
 
-    processes: dict[str, subprocess.Popen] = {}
     print(f"Starting NextAlerts at {env['PUBLIC_BASE_URL']} (listening on {args.host}:{args.port}):", flush=True)
     broker = "Redis at REDIS_URL" if env.get("REDIS_URL") else "a broker in var/broker (no server needed)"
     for name, command in commands(host=args.host, port=args.port, reload=not args.noreload).items():
-        # Each in a process group of its own, so Ctrl-C reaches this process only and it stops them in order.
-        processes[name] = subprocess.Popen(command, cwd=BASE_DIR, env=env, start_new_session=True)
-        print(f"  {name:<6} pid {processes[name].pid:<7} {' '.join(command[1:])}", flush=True)
-    print(f"Tasks go through {broker}. Press Ctrl-C to stop all three.", flush=True)
-
-    exit_code = 0
-    while not stopping:
-        ended = {name: p.returncode for name, p in processes.items() if p.poll() is not None}
-        if ended:
-            name, exit_code = next(iter(ended.items()))
-            print(f"The {name} process exited with status {exit_code}; stopping the others.", flush=True)
-            exit_code = exit_code or 1
-            break
-        time.sleep(0.2)
-    print("Stopping the web server, the worker and beat…", flush=True)
-    stop_processes(processes)
+        supervisor.start(name, command, env=env)
+    print(f"Tasks go through {broker}. Press Ctrl-C to stop them all.", flush=True)
+    exit_code = supervisor.wait()
+    print("Stopping the web server, the workers and beat…", flush=True)
+    supervisor.stop()
     print("Stopped.", flush=True)
     return exit_code
 

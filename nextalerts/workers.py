@@ -49,18 +49,46 @@ def worker_commands(*, redis: bool, name: str = "worker") -> dict[str, list[str]
     }  # fmt: skip
 
 
-def stop_processes(processes: dict[str, subprocess.Popen]) -> None:
-    """SIGTERM to each process group (runserver's reloader has a child), then SIGKILL to what is left."""
-    for process in processes.values():
-        if process.poll() is None:
-            _signal_group(process, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_GRACE_SECONDS
-    for process in processes.values():
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            _signal_group(process, signal.SIGKILL)
-            process.wait()
+class Supervisor:
+    """Processes started together and stopped together: at SIGINT or SIGTERM to this process, or as soon as one of
+    them exits. Each runs in a process group of its own, so Ctrl-C reaches this process only, and it stops them."""
+
+    def __init__(self):
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.stopping = False
+        signal.signal(signal.SIGINT, self._request_stop)
+        signal.signal(signal.SIGTERM, self._request_stop)
+
+    def _request_stop(self, signum, frame):
+        self.stopping = True
+
+    def start(self, name: str, command: list[str], *, env: dict | None = None) -> None:
+        self.processes[name] = subprocess.Popen(command, cwd=BASE_DIR, env=env, start_new_session=True)
+        print(f"  {name:<8} pid {self.processes[name].pid:<7} {' '.join(command[1:])}", flush=True)
+
+    def wait(self) -> int:
+        """Until a stop is asked for (0) or a process exits (its status, 1 if that was 0)."""
+        while not self.stopping:
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    print(f"The {name} process exited with status {process.returncode}; stopping the others.",
+                          flush=True)  # fmt: skip
+                    return process.returncode or 1
+            time.sleep(0.2)
+        return 0
+
+    def stop(self) -> None:
+        """SIGTERM to each process group (runserver's reloader has a child), then SIGKILL to what is left."""
+        for process in self.processes.values():
+            if process.poll() is None:
+                _signal_group(process, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal_group(process, signal.SIGKILL)
+                process.wait()
 
 
 def _signal_group(process: subprocess.Popen, signum: int) -> None:
@@ -71,28 +99,11 @@ def _signal_group(process: subprocess.Popen, signum: int) -> None:
 
 
 def main() -> int:
-    stopping = False
-
-    def request_stop(signum, frame):
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-    processes: dict[str, subprocess.Popen] = {}
+    supervisor = Supervisor()
     for name, command in worker_commands(redis=bool(os.environ.get("REDIS_URL"))).items():
-        processes[name] = subprocess.Popen(command, cwd=BASE_DIR, start_new_session=True)
-        print(f"  {name:<8} pid {processes[name].pid:<7} {' '.join(command[1:])}", flush=True)
-    exit_code = 0
-    while not stopping:
-        ended = {name: p.returncode for name, p in processes.items() if p.poll() is not None}
-        if ended:
-            name, exit_code = next(iter(ended.items()))
-            print(f"The {name} worker exited with status {exit_code}; stopping the others.", flush=True)
-            exit_code = exit_code or 1
-            break
-        time.sleep(0.2)
-    stop_processes(processes)
+        supervisor.start(name, command)
+    exit_code = supervisor.wait()
+    supervisor.stop()
     return exit_code
 
 

@@ -171,7 +171,7 @@ def test_make_run_prints_what_it_starts_and_ctrl_c_stops_all_of_it(tenant_a, loc
     assert status == 201 and code["url"].startswith(f"{local_run.base_url}/q/"), code
     pids = local_run.pids()
     assert set(pids) == {"web", "worker", "beat"}
-    assert "Press Ctrl-C to stop all three." in output
+    assert "Press Ctrl-C to stop them all." in output
 
     local_run.stop()
     assert local_run.process.returncode == 0

@@ -2,7 +2,8 @@
 
 It answers POST /v2/messages like Telnyx does, records every request, and can be told to answer with errors
 (40300 "blocked due to STOP", 429 rate limited, 5xx). Tests drive it in-process; a Celery worker in another process
-reaches it over HTTP, and GET /_fake/messages lets anyone read what it received.
+reaches it over HTTP, and GET /_fake/messages lets anyone read what it received (GET /_fake/log: the same, each with
+the Unix time it arrived, for measuring how long a text took to reach the provider).
 
     python manage.py run_fake_telnyx --port 8765   # then TELNYX_BASE_URL=http://127.0.0.1:8765/v2
 """
@@ -23,7 +24,7 @@ class RecordedRequest:
     path: str
     headers: dict
     body: dict
-    received_at: float = field(default_factory=time.monotonic)
+    received_at: float = field(default_factory=time.time)  # Unix time, comparable across processes
 
 
 @dataclass
@@ -59,6 +60,12 @@ class FakeTelnyx:
     def messages(self) -> list[dict]:
         with self.lock:
             return [r.body for r in self.requests if r.path == "/v2/messages" and r.method == "POST"]
+
+    def log(self) -> list[dict]:
+        """The messages with the Unix time each arrived."""
+        with self.lock:
+            sends = [r for r in self.requests if r.path == "/v2/messages" and r.method == "POST"]
+            return [{"received_at": r.received_at, "body": r.body} for r in sends]
 
     def reset(self):
         with self.lock:
@@ -117,6 +124,8 @@ def _make_handler(state: FakeTelnyx):
         def do_GET(self):
             if self.path == "/_fake/messages":
                 return self._send(200, {"data": state.messages()})
+            if self.path == "/_fake/log":
+                return self._send(200, {"data": state.log()})
             return self._send(404, {"errors": [{"code": "10005", "title": "Resource not found"}]})
 
         def do_POST(self):
