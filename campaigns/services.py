@@ -6,6 +6,7 @@ and an ambiguous failure is left for reconciliation against delivery reports, ne
 """
 
 import logging
+import time
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -13,7 +14,7 @@ from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -58,6 +59,10 @@ REPLY_LANE, BULK_LANE = "reply", "bulk"
 # How far ahead a campaign send may book its number's schedule, and so how long it sleeps for a slot inside a task.
 # Past it the rest is queued again with a countdown: the worker is free meanwhile, and a reply takes the next slot.
 BULK_HORIZON_SECONDS = 0.25
+# After a lost database session: how soon the messages not handed over are tried again, and how often (0.5, 1, 2, 4 s
+# apart) the outcome of what was is written through a new session before it is left to the stale-claim recovery.
+SESSION_LOST_RETRY_SECONDS = 1.0
+OUTCOME_WRITE_ATTEMPTS = 5
 # The most one campaign task sleeps for slots in all; then its rest goes back to the queue, behind waiting replies.
 BULK_TASK_SLEEP_SECONDS = 2.0
 
@@ -358,7 +363,10 @@ def _send_chunk(messages: list[Message], now: datetime, *, pace: _Pace | None = 
             message.updated_at = stamp
         if returned:
             logger.warning("sms.send.session-lost", extra={"message_ids": [m.pk for m in returned][:10]})
-        _write_outcomes(messages)
+        _write_outcomes_surely(messages, locks)
+        if returned:
+            # Checked and sent again by the next task, on its own session: a reply is not left for the dispatcher.
+            _requeue(returned, countdown=SESSION_LOST_RETRY_SECONDS)
         _record_usage(business, [m for m in to_send if m not in returned], now)
         for message in messages:
             if message.status == Status.BLOCKED and message.error_code in CARRIER_STOP_CODES:
@@ -402,6 +410,23 @@ def _record_usage(business, handed_over: list[Message], now: datetime) -> None:
             total += segments.measure(message.body, media_urls=media).segments or 1
     if total:
         billing.usage_record(business=business, segments=total, now=now)
+
+
+def _write_outcomes_surely(messages: list[Message], locks) -> None:
+    """_write_outcomes, written again through a new session when the database dropped this one: what was handed over
+    is recorded as sent, and what was not goes back to the queue, instead of all of it waiting as "sending" for the
+    stale-claim recovery (SEND_STALE_SECONDS). Harmless twice: the write is the same, and only for this claim."""
+    for attempt in range(OUTCOME_WRITE_ATTEMPTS):
+        try:
+            _write_outcomes(messages)
+            return
+        except (OperationalError, InterfaceError):
+            if attempt == OUTCOME_WRITE_ATTEMPTS - 1 or connection.in_atomic_block:
+                raise
+            logger.warning("sms.send.outcome-reconnect", extra={"message_ids": [m.pk for m in messages][:10]})
+            locks.lost = True  # gone with the session: nothing left to release
+            connection.close()
+            time.sleep(0.5 * 2**attempt)
 
 
 def _write_outcomes(messages: list[Message]) -> None:

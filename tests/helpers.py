@@ -1,8 +1,10 @@
 """Shared test helpers: signed webhooks, API clients, and what tests that start real processes need."""
 
 import time
+from contextlib import contextmanager
 from urllib.parse import quote
 
+from celery.signals import before_task_publish
 from django.db import connection
 from django.test import Client, TestCase
 from django.urls import reverse
@@ -83,3 +85,27 @@ def wait_for(predicate, timeout=60, interval=0.2) -> bool:
             return True
         time.sleep(interval)
     return False
+
+
+@contextmanager
+def tasks_held():
+    """Queued Celery tasks go to an in-memory broker nobody reads, instead of running at once. Yields the list of
+    what was queued meanwhile, as (task name, args, eta or None), in order."""
+    from nextalerts import celery_app
+
+    queued = []
+
+    def record(sender=None, body=None, headers=None, **kwargs):
+        queued.append((sender, list(body[0]), (headers or {}).get("eta")))
+
+    conf = celery_app.conf
+    saved = (conf.broker_url, conf.task_always_eager)
+    celery_app._pool, celery_app.amqp._producer_pool = None, None
+    conf.broker_url, conf.task_always_eager = "memory://localhost/", False
+    before_task_publish.connect(record, weak=False)
+    try:
+        yield queued
+    finally:
+        before_task_publish.disconnect(record)
+        celery_app._pool, celery_app.amqp._producer_pool = None, None
+        conf.broker_url, conf.task_always_eager = saved

@@ -208,7 +208,11 @@ def telnyx_webhook(request):
     if isinstance(normalized, DeliveryReport):
         # Unlike a STOP, a delivery report need not be applied before the 2xx: store it in one statement (a
         # redelivery is ignored by the unique event id) and let a worker apply the waiting ones in a batch.
-        _store_pending(event_id, event_type, raw)
+        try:
+            _store_pending(event_id, event_type, raw)
+        except (OperationalError, InterfaceError):
+            logger.exception("sms.webhook.database-unavailable", extra={"event_id": event_id})
+            return _database_unavailable()
         _schedule_reports()
         return JsonResponse({"status": "accepted"}, status=202)
 
@@ -219,9 +223,15 @@ def telnyx_webhook(request):
         # Each handler answers (outcome, the business concerned or None).
         return import_string(HANDLERS[type(normalized)])(message=normalized)
 
-    outcome = WebhookEvent.objects.handle_once(
-        provider="telnyx", event_id=event_id, event_type=event_type, payload=body, handle=handle
-    )
+    try:
+        outcome = _reconnecting(
+            lambda: WebhookEvent.objects.handle_once(
+                provider="telnyx", event_id=event_id, event_type=event_type, payload=body, handle=handle
+            )
+        )
+    except (OperationalError, InterfaceError):
+        logger.exception("sms.webhook.database-unavailable", extra={"event_id": event_id})
+        return _database_unavailable()
     if outcome == DUPLICATE:
         logger.info("sms.webhook.duplicate", extra={"event_id": event_id})
     return JsonResponse({"status": outcome})
@@ -254,20 +264,36 @@ def _store_pending(event_id: str, event_type: str, raw: str) -> None:
         f"VALUES ({', '.join(['%s'] * len(row))}) ON CONFLICT (provider, event_id) DO NOTHING"
     )
     params = list(row.values())
-    # Inside a caller's transaction (tests) a failed statement cannot be run again: no retry, and no check skipped.
-    may_retry = not connection.in_atomic_block
-    if may_retry:
+    if not connection.in_atomic_block:
         connection.health_check_done = True  # this request's check is the INSERT below
-    for attempt in (1, 2):
-        try:
-            with _bound_cursor() as cursor:
-                cursor.execute(statement, params)
-            return
-        except (OperationalError, InterfaceError):
-            if not may_retry or attempt == 2:
-                raise
-            logger.info("sms.webhook.reconnected")
-            connection.close()
+
+    def insert():
+        with _bound_cursor() as cursor:
+            cursor.execute(statement, params)
+
+    _reconnecting(insert)
+
+
+def _reconnecting(write):
+    """Run `write`, and once more on a new connection if the database dropped this one (a restart, a failover, an
+    idle timeout) before or during it. Only for writes that are harmless twice: an event is stored once by its id, so
+    one whose first try did commit is a duplicate the second time. Inside a caller's transaction (tests) a failed
+    statement cannot be run again: no retry."""
+    try:
+        return write()
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block:
+            raise
+        logger.info("sms.webhook.reconnected")
+        connection.close()
+    return write()
+
+
+def _database_unavailable():
+    """Nothing was recorded, and Telnyx delivers the event again: a 503 that says so, not a 500."""
+    response = _error(503, "The database is unavailable, so the event was not recorded; deliver it again later.")
+    response["Retry-After"] = "5"
+    return response
 
 
 def _bound_cursor():

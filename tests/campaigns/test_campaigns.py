@@ -3,7 +3,6 @@ scheduling, cancelling, and delivery reports — through the real telnyx SDK aga
 
 import threading
 import time
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,12 +14,11 @@ from campaigns import services
 from campaigns.models import Campaign, Message
 from campaigns.selectors import campaign_stats
 from consent.services import suppression_add_manual
-from nextalerts import celery_app
 from nextalerts.fakes import signing
 from nextalerts.sms.models import WebhookEvent
 from subscribers.models import Subscriber
 from subscribers.services import subscriber_update
-from tests.helpers import launch_campaign, post_webhook, send_due, text_in
+from tests.helpers import launch_campaign, post_webhook, send_due, tasks_held, text_in
 
 NEW_YORK = "+12125550143"
 FLORIDA = "+13055550143"
@@ -301,20 +299,6 @@ def test_report_for_an_unknown_message_is_acknowledged(audience):
 
 
 # --- the STOP race, on PostgreSQL -----------------------------------------------------------------------------------
-
-
-@contextmanager
-def tasks_held():
-    """Queued Celery tasks go to an in-memory broker nobody reads, instead of running at once."""
-    conf = celery_app.conf
-    saved = (conf.broker_url, conf.task_always_eager)
-    celery_app._pool, celery_app.amqp._producer_pool = None, None
-    conf.broker_url, conf.task_always_eager = "memory://localhost/", False
-    try:
-        yield
-    finally:
-        celery_app._pool, celery_app.amqp._producer_pool = None, None
-        conf.broker_url, conf.task_always_eager = saved
 
 
 @pytest.mark.django_db(transaction=True)

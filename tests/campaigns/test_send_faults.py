@@ -15,8 +15,7 @@ from consent.locks import _key
 from nextalerts.fakes import signing
 from nextalerts.phones import phone_hash
 from subscribers.models import Subscriber
-from tests.campaigns.test_campaigns import tasks_held
-from tests.helpers import database_url, post_webhook, text_in, wait_for
+from tests.helpers import database_url, post_webhook, tasks_held, text_in, wait_for
 
 CONSUMER = "+12025550143"
 # 17:00 UTC on a winter weekday: 12:00 in New York, inside every quiet-hours window of the numbers used here.
@@ -59,12 +58,15 @@ def test_a_worker_whose_session_is_ended_mid_chunk_hands_nothing_more_over(tenan
         finally:
             connection.close()
 
+    held = tasks_held()  # what the worker queues again is recorded, not run
+    queued = held.__enter__()
     thread = threading.Thread(target=worker)
     thread.start()
     assert wait_for(lambda: len(_campaign_texts(fake_telnyx)) >= 2, timeout=20)
     with connection.cursor() as cursor:  # a second session ends the worker's, as a failover would
         cursor.execute(
-            "SELECT DISTINCT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
+            "SELECT DISTINCT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
         )
         [(worker_pid,)] = cursor.fetchall()
         cursor.execute("SELECT pg_terminate_backend(%s)", [worker_pid])
@@ -76,6 +78,7 @@ def test_a_worker_whose_session_is_ended_mid_chunk_hands_nothing_more_over(tenan
         text_in(from_number=phone, to_number=tenant_a.number.phone_number, text="STOP")
         acknowledged[phone] = time.monotonic()
     thread.join(timeout=30)
+    held.__exit__(None, None, None)
     assert not thread.is_alive()
 
     after = _campaign_texts(fake_telnyx)
@@ -86,6 +89,10 @@ def test_a_worker_whose_session_is_ended_mid_chunk_hands_nothing_more_over(tenan
     rest = [p for p in phones if p not in {r.body["to"] for r in after}]
     assert rest and all(statuses[p] == Message.Status.QUEUED for p in rest), statuses  # for another attempt
     assert all(statuses[r.body["to"]] == Message.Status.SENT for r in after)
+    # Queued again at once, through the new session, rather than left for the dispatcher's next round.
+    rest_ids = set(campaign.messages.filter(phone_number__in=rest).values_list("pk", flat=True))
+    again = [args[0] for name, args, _eta in queued if name == "campaigns.send_messages"]
+    assert again and set().union(*again) == rest_ids, queued
 
     # The next attempt checks consent again: the STOPped numbers are blocked, the others sent once.
     services.messages_send(message_ids=ids, now=NOON_NY)
@@ -93,6 +100,82 @@ def test_a_worker_whose_session_is_ended_mid_chunk_hands_nothing_more_over(tenan
     assert all(statuses[p] == Message.Status.BLOCKED for p in acknowledged)
     tos = [r.body["to"] for r in _campaign_texts(fake_telnyx)]
     assert sorted(tos) == sorted(p for p in phones if p not in acknowledged)
+
+
+def _reply(tenant, phone=CONSUMER):
+    """A queued reply (as a STOP's confirmation is) to a subscriber, not yet handed to a worker."""
+    return Message.objects.create(
+        business=tenant.business, direction=Message.Direction.OUTBOUND, kind=Message.Kind.OPT_OUT_CONFIRMATION,
+        sender_number=tenant.number, phone_number=phone, phone_hash=phone_hash(phone), status=Message.Status.QUEUED,
+        body="You're unsubscribed. Reply START to resubscribe.", dispatched_at=NOON_NY,
+    )  # fmt: skip
+
+
+def _holds_locks(pid) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = %s AND locktype = 'advisory')", [pid])
+        return cursor.fetchone()[0]
+
+
+def _end_session(pid):
+    with psycopg.connect(database_url(), autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+@pytest.mark.django_db(transaction=True)
+@postgresql_only
+def test_a_send_task_whose_session_was_cut_before_it_claimed_tries_again_at_once(tenant_a, fake_telnyx):
+    """A failover between two tasks: the worker's connection is dead before the claim. The task runs again on a new
+    connection a moment later (not when the dispatcher finds the message stale, minutes later)."""
+    from campaigns.tasks import send_replies
+
+    message = _reply(tenant_a)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    _end_session(pid)
+
+    send_replies.delay([message.pk])  # run here (eager), as a worker would, retries included
+    connection.close()  # whatever it left, the checks below read through a new session
+
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (Message.Status.SENT, 1)
+    assert [m["to"] for m in fake_telnyx.messages()] == [CONSUMER]
+
+
+@pytest.mark.django_db(transaction=True)
+@postgresql_only
+def test_a_hand_off_whose_session_died_in_flight_is_recorded_through_a_new_one(tenant_a, fake_telnyx):
+    """The session ends while the provider is taking the message: the provider took it, and the outcome is written
+    through a new session, so the message is sent (not left "sending" for the stale-claim recovery to settle)."""
+    message = _reply(tenant_a)
+    fake_telnyx.state.latency = 0.5
+    errors = []
+
+    def worker():
+        try:
+            services.messages_send(message_ids=[message.pk], now=NOON_NY)
+        except Exception as exc:  # the test reports it below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert wait_for(lambda: len(fake_telnyx.messages()) == 1, timeout=20)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        [(worker_pid,)] = cursor.fetchall()
+    _end_session(worker_pid)
+    thread.join(timeout=30)
+
+    assert errors == []
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENT and message.provider_message_id
+    assert len(fake_telnyx.messages()) == 1
 
 
 # --- recovery of a dead worker's claims -------------------------------------------------------------------------------
@@ -173,7 +256,10 @@ def test_a_slow_live_worker_keeps_its_claim(subscribed, fake_telnyx, stale):
         assert services.messages_dispatch_due(now=NOON_NY + timedelta(seconds=600)) == {"dispatched": 0}
         message.refresh_from_db()
         assert message.status == Message.Status.SENDING
-    # Its session gone, the locks are free: the claim goes back to the queue and is sent once.
+        pid = live_worker.info.backend_pid
+    # Its session gone, the locks are free (once the server has ended that backend, a moment after the client left):
+    # the claim goes back to the queue and is sent once.
+    assert wait_for(lambda: not _holds_locks(pid), timeout=10)
     assert services.messages_dispatch_due(now=NOON_NY + timedelta(seconds=600)) == {"dispatched": 1, "requeued": 1}
     assert [m["to"] for m in fake_telnyx.messages()] == [CONSUMER]
 
