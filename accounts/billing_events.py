@@ -72,13 +72,17 @@ def _kind(value) -> str:
     return "a list" if isinstance(value, list) else "an object"
 
 
+def _name(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
 def _object(node: dict, key: str, where: str) -> dict:
     """An optional nested object: {} when absent or null."""
     value = node.get(key)
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise UnusableEvent(f"{where}.{key} must be an object, not {_kind(value)}")
+        raise UnusableEvent(f"{_name(where, key)} must be an object, not {_kind(value)}")
     return value
 
 
@@ -87,23 +91,23 @@ def _string(node: dict, key: str, where: str, *, required: bool = False, limit: 
     value = node.get(key)
     if value is None or value == "":
         if required:
-            raise UnusableEvent(f"{where}.{key} is missing")
+            raise UnusableEvent(f"{_name(where, key)} is missing")
         return ""
     if not isinstance(value, str):
-        raise UnusableEvent(f"{where}.{key} must be a string, not {_kind(value)}")
+        raise UnusableEvent(f"{_name(where, key)} must be a string, not {_kind(value)}")
     if limit is not None and len(value) > limit:
-        raise UnusableEvent(f"{where}.{key} is too long ({len(value)} > {limit} characters)")
+        raise UnusableEvent(f"{_name(where, key)} is too long ({len(value)} > {limit} characters)")
     return value
 
 
-def _stripe_id(node: dict, key: str, where: str) -> str:
+def _stripe_id(node: dict, key: str, where: str, *, limit: int | None = STRIPE_ID_MAX) -> str:
     """A reference to another Stripe object: its id, or the object itself when Stripe expanded it; "" when none."""
     value = node.get(key)
     if isinstance(value, dict):
-        return _string(value, "id", f"{where}.{key}", required=True, limit=STRIPE_ID_MAX)
+        return _string(value, "id", _name(where, key), required=True, limit=limit)
     if value is not None and not isinstance(value, str):
-        raise UnusableEvent(f"{where}.{key} must be an id or an object with one, not {_kind(value)}")
-    return _string(node, key, where, limit=STRIPE_ID_MAX)
+        raise UnusableEvent(f"{_name(where, key)} must be an id or an object with one, not {_kind(value)}")
+    return _string(node, key, where, limit=limit)
 
 
 def _timestamp(node: dict, key: str, where: str) -> datetime | None:
@@ -111,8 +115,8 @@ def _timestamp(node: dict, key: str, where: str) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not TIMESTAMP_MIN <= value < TIMESTAMP_MAX:
-        shown = _kind(value) if not isinstance(value, int) or isinstance(value, bool) else str(value)[:30]
-        raise UnusableEvent(f"{where}.{key} must be a Unix time in seconds between 2000 and 2200, not {shown}")
+        shown = str(value)[:30] if isinstance(value, int | float) and not isinstance(value, bool) else _kind(value)
+        raise UnusableEvent(f"{_name(where, key)} must be a Unix time in seconds between 2000 and 2200, not {shown}")
     return datetime.fromtimestamp(value, tz=UTC)
 
 
@@ -146,7 +150,7 @@ def subscription_read(value, where: str = "data.object") -> Subscription:
         id=_string(value, "id", where, required=True, limit=STRIPE_ID_MAX),
         customer=_stripe_id(value, "customer", where),
         status=_string(value, "status", where, required=True),
-        price=_stripe_id(item, "price", item_where) if item else "",
+        price=_stripe_id(item, "price", item_where, limit=None) if item else "",  # only compared, never stored
         plan=_string(_object(value, "metadata", where), "plan", f"{where}.metadata"),
         period_start=start,
         period_end=end,
@@ -196,7 +200,7 @@ def stripe_event_read(value) -> StripeEvent:
         if len(text) > limit:
             raise UnusableEvent(f"The event's {name} is too long ({len(text)} > {limit} characters).")
     try:
-        created = _timestamp(value, "created", "event")
+        created = _timestamp(value, "created", "")
         reader = READERS.get(event_type)
         obj = reader(data["object"], "data.object") if reader else None
     except UnusableEvent as exc:
