@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from .billing_events import StripeEvent, Subscription, UnusableEvent, subscription_read
 from .models import Business, SegmentUsage
 
 logger = logging.getLogger(__name__)
@@ -216,51 +217,24 @@ def portal_session_create(*, business: Business, return_url: str) -> str:
 # --- Webhook events ---------------------------------------------------------------------------------------------------
 
 
-def _timestamp(value) -> datetime | None:
-    return datetime.fromtimestamp(value, tz=UTC) if isinstance(value, int) and value > 0 else None
-
-
-def _subscription_period(subscription: dict) -> tuple[datetime | None, datetime | None]:
-    # Newer API versions moved the period from the subscription onto its items.
-    start, end = subscription.get("current_period_start"), subscription.get("current_period_end")
-    if start is None:
-        items = (subscription.get("items") or {}).get("data") or []
-        if items and isinstance(items[0], dict):
-            start, end = items[0].get("current_period_start"), items[0].get("current_period_end")
-    return _timestamp(start), _timestamp(end)
-
-
-def _subscription_price(subscription: dict) -> str:
-    items = (subscription.get("items") or {}).get("data") or []
-    price = items[0].get("price") if items and isinstance(items[0], dict) else None
-    if isinstance(price, dict):
-        return str(price.get("id") or "")
-    return str(price or "")
-
-
-def _by_customer(obj: dict) -> Business | None:
-    customer = obj.get("customer")
-    if isinstance(customer, dict):
-        customer = customer.get("id")
-    if not isinstance(customer, str) or not customer:
+def _by_customer(customer: str) -> Business | None:
+    if not customer:
         return None
     return Business.objects.select_for_update().filter(stripe_customer_id=customer).first()
 
 
-def _subscription_apply(business: Business, subscription: dict, *, event_time: datetime) -> None:
-    status = SUBSCRIPTION_STATUSES.get(subscription.get("status"))
+def _subscription_apply(business: Business, subscription: Subscription, *, event_time: datetime) -> None:
+    status = SUBSCRIPTION_STATUSES.get(subscription.status)
     if status is None:
         return
     if status == Status.CANCELED:
         _cancel(business)
         return
-    plan = plan_for_price(_subscription_price(subscription)) or PLANS.get(
-        (subscription.get("metadata") or {}).get("plan", "")
-    )
+    plan = plan_for_price(subscription.price) or PLANS.get(subscription.plan)
     if plan is not None and plan.paid:
         business.plan = plan.key
-    business.stripe_subscription_id = str(subscription.get("id") or business.stripe_subscription_id)
-    business.current_period_start, business.current_period_end = _subscription_period(subscription)
+    business.stripe_subscription_id = subscription.id
+    business.current_period_start, business.current_period_end = subscription.period_start, subscription.period_end
     business.billing_status = status
     if status == Status.PAST_DUE:
         business.payment_failed_at = business.payment_failed_at or event_time
@@ -282,57 +256,55 @@ BILLING_FIELDS = [
 ]  # fmt: skip
 
 
-def billing_event_apply(event: dict) -> tuple[str, Business | None]:
-    """Apply a verified Stripe event to the business it concerns. Returns (outcome, business).
+def billing_event_apply(event: StripeEvent) -> tuple[str, Business | None]:
+    """Apply a verified Stripe event (read by billing_events.stripe_event_read) to the business it concerns.
+    Returns (outcome, business).
 
     The business is found by the Stripe customer on file (or, for a finished Checkout, by the business id this
     service put in the session), so an event about one customer never changes another business.
     """
-    kind = event.get("type")
-    obj = (event.get("data") or {}).get("object") or {}
-    event_time = _timestamp(event.get("created")) or timezone.now()
+    kind, obj = event.type, event.object  # obj is the CheckoutSession, Subscription or Invoice the type carries
+    event_time = event.created or timezone.now()
     with transaction.atomic():
         if kind == "checkout.session.completed":
-            reference = str(obj.get("client_reference_id") or "")
-            known = reference.isdigit() and len(reference) < 18
-            business = Business.objects.select_for_update().filter(pk=int(reference)).first() if known else None
-            if business is None or obj.get("mode", "subscription") != "subscription":
+            business = None
+            if obj.business_id is not None:
+                business = Business.objects.select_for_update().filter(pk=obj.business_id).first()
+            if business is None or obj.mode != "subscription":
                 return "ignored", None
-            customer = obj.get("customer")
-            if business.stripe_customer_id and customer != business.stripe_customer_id:
+            if business.stripe_customer_id and obj.customer != business.stripe_customer_id:
                 # A session this service created carries the business's own customer; anything else is not ours.
                 logger.warning("billing.webhook.customer-mismatch", extra={"business_id": business.pk})
                 return "customer-mismatch", business
-            business.stripe_customer_id = customer or business.stripe_customer_id
-            subscription_id = obj.get("subscription")
-            plan = PLANS.get((obj.get("metadata") or {}).get("plan", ""))
+            business.stripe_customer_id = obj.customer or business.stripe_customer_id
+            plan = PLANS.get(obj.plan)
             if plan is not None and plan.paid:
                 business.plan = plan.key
             business.billing_status = Status.ACTIVE
             business.payment_failed_at = None
-            if isinstance(subscription_id, str) and subscription_id:
-                business.stripe_subscription_id = subscription_id
-                subscription = _subscription_fetch(subscription_id)
+            if obj.subscription:
+                business.stripe_subscription_id = obj.subscription
+                subscription = _subscription_fetch(obj.subscription)
                 if subscription is not None:
                     _subscription_apply(business, subscription, event_time=event_time)
         elif kind in ("customer.subscription.created", "customer.subscription.updated"):
-            business = _by_customer(obj)
+            business = _by_customer(obj.customer)
             if business is None:
                 return "unknown-customer", None
-            if business.stripe_subscription_id and obj.get("id") != business.stripe_subscription_id:
-                if obj.get("status") not in ("active", "trialing"):
+            if business.stripe_subscription_id and obj.id != business.stripe_subscription_id:
+                if obj.status not in ("active", "trialing"):
                     # An old or abandoned subscription of the same customer: the current one decides.
                     return "other-subscription", business
             _subscription_apply(business, obj, event_time=event_time)
         elif kind == "customer.subscription.deleted":
-            business = _by_customer(obj)
+            business = _by_customer(obj.customer)
             if business is None:
                 return "unknown-customer", None
-            if business.stripe_subscription_id and obj.get("id") != business.stripe_subscription_id:
+            if business.stripe_subscription_id and obj.id != business.stripe_subscription_id:
                 return "other-subscription", business
             _cancel(business)
         elif kind == "invoice.paid":
-            business = _by_customer(obj)
+            business = _by_customer(obj.customer)
             if business is None:
                 return "unknown-customer", None
             if business.billing_status == Status.CANCELED:
@@ -340,7 +312,7 @@ def billing_event_apply(event: dict) -> tuple[str, Business | None]:
             business.billing_status = Status.ACTIVE
             business.payment_failed_at = None
         elif kind == "invoice.payment_failed":
-            business = _by_customer(obj)
+            business = _by_customer(obj.customer)
             if business is None:
                 return "unknown-customer", None
             if business.billing_status == Status.CANCELED:
@@ -352,15 +324,20 @@ def billing_event_apply(event: dict) -> tuple[str, Business | None]:
             return "ignored", None
         business.save(update_fields=BILLING_FIELDS)
     logger.info("billing.event.applied", extra={"business_id": business.pk, "type": kind, "plan": business.plan})
-    return f"{kind}"[:64], business
+    return kind, business
 
 
-def _subscription_fetch(subscription_id: str) -> dict | None:
-    """The subscription from Stripe (for its plan and period); None when Stripe cannot say right now."""
+def _subscription_fetch(subscription_id: str) -> Subscription | None:
+    """The subscription from Stripe (for its plan and period); None when Stripe cannot say right now, or answers
+    with something that is not a subscription we can read."""
     if not billing_enabled():
         return None
     try:
-        return _client().v1.subscriptions.retrieve(subscription_id).to_dict()
+        return subscription_read(_client().v1.subscriptions.retrieve(subscription_id).to_dict(), "the subscription")
     except stripe.StripeError as exc:
         logger.warning("billing.subscription.fetch-failed", extra={"error": str(exc)[:200]})
-        return None
+    except UnusableEvent as exc:  # its period or plan unknown: what the session said is applied, the rest waits
+        logger.warning(
+            "billing.subscription.unreadable", extra={"subscription_id": subscription_id, "reason": str(exc)}
+        )
+    return None

@@ -1,8 +1,9 @@
 """POST /webhooks/stripe/: verify the signature with the stripe SDK, store each event once by id, apply it.
 
 Answers: 200 once applied, ignored or already seen; 400 for a request that can never be valid (bad, missing or stale
-signature, not a Stripe event); 503 while no webhook secret is configured, so Stripe retries later; an unexpected
-error rolls back the stored event and answers 500, so Stripe's retry applies it again.
+signature, not a Stripe event, a field billing reads of the wrong type: the error names it), and nothing is stored;
+503 while no webhook secret is configured, so Stripe retries later; an unexpected error rolls back the stored event
+and answers 500, so Stripe's retry applies it again.
 """
 
 import logging
@@ -18,6 +19,7 @@ from nextalerts.sms.models import DUPLICATE, WebhookEvent
 from nextalerts.sms.payloads import UnusableBody, webhook_json_load
 
 from .billing import billing_event_apply
+from .billing_events import EVENT_ID_MAX, UnusableEvent, stripe_event_read
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,11 @@ def _signed_at(header: str) -> int | None:
         if key == "t" and value.isdigit():
             return int(value)
     return None
+
+
+def _logged_id(event) -> str:
+    event_id = event.get("id") if isinstance(event, dict) else None
+    return event_id[:EVENT_ID_MAX] if isinstance(event_id, str) else ""
 
 
 def _error(status, message):
@@ -64,19 +71,16 @@ def stripe_webhook(request):
         event, _ = webhook_json_load(raw)  # NULs and lone surrogates dropped; too deep or not JSON refused
     except UnusableBody as exc:
         return _error(400, str(exc))
-    data = event.get("data") if isinstance(event, dict) else None
-    if (
-        not isinstance(data, dict)
-        or not isinstance(data.get("object"), dict)
-        or not isinstance(event.get("id"), str)
-        or not isinstance(event.get("type"), str)
-    ):
-        return _error(400, 'Not a Stripe event: expected {"id", "type", "data": {"object"}}.')
-    event_id, event_type = event["id"][:100], event["type"][:64]
+    try:
+        read = stripe_event_read(event)
+    except UnusableEvent as exc:
+        logger.warning("billing.webhook.refused", extra={"event_id": _logged_id(event), "reason": str(exc)[:300]})
+        return _error(400, str(exc))
+    event_id, event_type = read.id, read.type
 
     outcome = WebhookEvent.objects.handle_once(
         provider="stripe", event_id=event_id, event_type=event_type, payload=event,
-        handle=lambda: billing_event_apply(event),
+        handle=lambda: billing_event_apply(read),
     )  # fmt: skip
     if outcome == DUPLICATE:
         logger.info("billing.webhook.duplicate", extra={"event_id": event_id})

@@ -11,7 +11,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.services import api_token_create
-from nextalerts.fakes import signing
+from nextalerts.fakes import signing, stripe_signing
 
 
 def post_webhook(event: dict, *, client: Client | None = None, headers: dict | None = None, body: str | None = None):
@@ -109,3 +109,15 @@ def tasks_held():
         before_task_publish.disconnect(record)
         celery_app._pool, celery_app.amqp._producer_pool = None, None
         conf.broker_url, conf.task_always_eager = saved
+
+
+# The billing period of the subscription the `subscribed` fixture (tests/accounts/conftest.py) starts.
+STRIPE_PERIOD_START = int(time.time()) - 86400
+STRIPE_PERIOD_END = STRIPE_PERIOD_START + 30 * 86400
+
+
+def post_stripe_event(event: dict | None, *, headers: dict | None = None, body: str | None = None):
+    """POST a Stripe event to the webhook, signed with the test secret unless `headers` are given."""
+    body = stripe_signing.dumps(event) if body is None else body
+    headers = stripe_signing.sign(body) if headers is None else headers
+    return Client().post(reverse("webhook-stripe"), data=body, content_type="application/json", **headers)

@@ -14,16 +14,11 @@ from accounts import billing
 from accounts.models import Business
 from nextalerts.fakes import stripe_signing
 from nextalerts.sms.models import WebhookEvent
+from tests.helpers import STRIPE_PERIOD_END as PERIOD_END
+from tests.helpers import STRIPE_PERIOD_START as PERIOD_START
+from tests.helpers import post_stripe_event as post_event
 
 Status = Business.BillingStatus
-PERIOD_START = int(time.time()) - 86400
-PERIOD_END = PERIOD_START + 30 * 86400
-
-
-def post_event(event, *, headers=None, body=None):
-    body = stripe_signing.dumps(event) if body is None else body
-    headers = stripe_signing.sign(body) if headers is None else headers
-    return Client().post(reverse("webhook-stripe"), data=body, content_type="application/json", **headers)
 
 
 def subscription(event_type, *, customer="cus_A", sub="sub_A", price="price_starter_test", status="active", **kw):
@@ -31,21 +26,6 @@ def subscription(event_type, *, customer="cus_A", sub="sub_A", price="price_star
         event_type, subscription_id=sub, customer=customer, price=price, status=status,
         period_start=PERIOD_START, period_end=PERIOD_END, **kw,
     )  # fmt: skip
-
-
-@pytest.fixture
-def subscribed(tenant_a, fake_stripe):
-    """tenant_a after a finished Checkout for the Starter plan."""
-    fake_stripe.add_customer("cus_A")
-    fake_stripe.add_subscription(
-        "sub_A", customer="cus_A", price="price_starter_test", period_start=PERIOD_START, period_end=PERIOD_END
-    )
-    event = stripe_signing.checkout_completed(
-        business_id=tenant_a.business.pk, customer="cus_A", subscription="sub_A", plan="starter"
-    )
-    assert post_event(event).status_code == 200
-    tenant_a.business.refresh_from_db()
-    return tenant_a
 
 
 def test_checkout_completed_moves_free_to_starter(subscribed, fake_stripe):
