@@ -2,8 +2,9 @@
 
 Answers: 200 once applied, ignored or already seen; 400 for a request that can never be valid (bad, missing or stale
 signature, not a Stripe event, a field billing reads of the wrong type: the error names it), and nothing is stored;
-503 while no webhook secret is configured, so Stripe retries later; an unexpected error rolls back the stored event
-and answers 500, so Stripe's retry applies it again.
+503 while no webhook secret is configured, or when the database dropped the connection twice (it is tried once more
+on a new one), so Stripe retries later; an unexpected error rolls back the stored event and answers 500, so
+Stripe's retry applies it again.
 """
 
 import logging
@@ -11,6 +12,7 @@ import time
 
 import stripe
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -78,10 +80,17 @@ def stripe_webhook(request):
         return _error(400, str(exc))
     event_id, event_type = read.id, read.type
 
-    outcome = WebhookEvent.objects.handle_once(
-        provider="stripe", event_id=event_id, event_type=event_type, payload=event,
-        handle=lambda: billing_event_apply(read),
-    )  # fmt: skip
+    try:
+        outcome = WebhookEvent.objects.handle_once(
+            provider="stripe", event_id=event_id, event_type=event_type, payload=event,
+            handle=lambda: billing_event_apply(read),
+        )  # fmt: skip
+    except (OperationalError, InterfaceError):
+        # Lost twice (handle_once reconnects once): nothing was stored, and Stripe retries.
+        logger.exception("billing.webhook.database-unavailable", extra={"event_id": event_id})
+        response = _error(503, "The database is unavailable, so the event was not recorded; send it again later.")
+        response["Retry-After"] = "5"
+        return response
     if outcome == DUPLICATE:
         logger.info("billing.webhook.duplicate", extra={"event_id": event_id})
     return JsonResponse({"status": outcome})

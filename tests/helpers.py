@@ -121,3 +121,41 @@ def post_stripe_event(event: dict | None, *, headers: dict | None = None, body: 
     body = stripe_signing.dumps(event) if body is None else body
     headers = stripe_signing.sign(body) if headers is None else headers
     return Client().post(reverse("webhook-stripe"), data=body, content_type="application/json", **headers)
+
+
+def answers_with_sessions_ended(request, *, lock_sql: str, params: list, sessions_ended: int) -> list:
+    """Run `request()` (a test-client call) in a thread while a second session holds a lock it waits for (`lock_sql`,
+    e.g. a row FOR UPDATE or an advisory lock); end the waiting request's database session `sessions_ended` times, as
+    a failover would, then release the lock. Returns what the request answered (or the exception it raised)."""
+    import threading
+
+    import psycopg
+
+    answers = []
+    waiting = (
+        "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database() "
+        "AND pid <> pg_backend_pid()"
+    )
+
+    def run():
+        try:
+            answers.append(request())
+        except Exception as exc:  # the test client re-raises a view's exception
+            answers.append(exc)
+        finally:
+            connection.close()
+
+    # The holder's transaction would see pg_stat_activity as it was when it began: a second session watches.
+    with psycopg.connect(database_url()) as holder, psycopg.connect(database_url(), autocommit=True) as watcher:
+        holder.execute(lock_sql, params)
+        thread = threading.Thread(target=run)
+        thread.start()
+        ended = set()
+        for _ in range(sessions_ended):
+            assert wait_for(lambda: set(watcher.execute(waiting).fetchall()) - ended, timeout=20), "nothing waited"
+            [(pid,)] = set(watcher.execute(waiting).fetchall()) - ended
+            watcher.execute("SELECT pg_terminate_backend(%s)", [pid])
+            ended.add((pid,))
+        holder.commit()  # the lock is free for another try
+    thread.join(timeout=30)
+    return answers

@@ -1,8 +1,28 @@
 """Raw provider webhook events, each stored once by the provider's event id."""
 
-from django.db import IntegrityError, models, transaction
+import logging
+
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, models, transaction
+
+logger = logging.getLogger(__name__)
 
 DUPLICATE = "duplicate"  # the outcome of an event id already stored: it was handled the first time
+
+
+def reconnecting(write):
+    """Run `write`, and once more on a new connection if the database dropped this one (a restart, a failover, an
+    idle timeout) before or during it. Only for writes that are harmless twice: an event is stored once by its id, so
+    one whose first try did commit is a duplicate the second time. Inside a caller's transaction (tests) a failed
+    statement cannot be run again: no retry. A second failure is raised: the caller answers 503, and the provider
+    delivers the event again."""
+    try:
+        return write()
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block:
+            raise
+        logger.info("sms.webhook.reconnected")
+        connection.close()
+    return write()
 
 
 class WebhookEventManager(models.Manager):
@@ -11,7 +31,11 @@ class WebhookEventManager(models.Manager):
 
         `handle()` answers (outcome, the business concerned or None); an event id seen before is not handled again
         and answers DUPLICATE. An error in `handle()` rolls the stored event back, so the provider's retry applies it.
+        A connection the database dropped meanwhile is replaced and the whole of it done once more (`reconnecting`).
         """
+        return reconnecting(lambda: self._handle_once(provider, event_id, event_type, payload, handle))
+
+    def _handle_once(self, provider, event_id, event_type, payload, handle) -> str:
         with transaction.atomic():
             try:
                 with transaction.atomic():

@@ -29,7 +29,7 @@ from telnyx.lib.webhook_verification import (
 from nextalerts.celery import app as celery_app
 
 from .messages import DeliveryReport, InboundMessage
-from .models import DUPLICATE, WebhookEvent
+from .models import DUPLICATE, WebhookEvent, reconnecting
 from .payloads import UnusableBody, webhook_json_load
 
 logger = logging.getLogger(__name__)
@@ -224,10 +224,8 @@ def telnyx_webhook(request):
         return import_string(HANDLERS[type(normalized)])(message=normalized)
 
     try:
-        outcome = _reconnecting(
-            lambda: WebhookEvent.objects.handle_once(
-                provider="telnyx", event_id=event_id, event_type=event_type, payload=body, handle=handle
-            )
+        outcome = WebhookEvent.objects.handle_once(
+            provider="telnyx", event_id=event_id, event_type=event_type, payload=body, handle=handle
         )
     except (OperationalError, InterfaceError):
         logger.exception("sms.webhook.database-unavailable", extra={"event_id": event_id})
@@ -271,22 +269,7 @@ def _store_pending(event_id: str, event_type: str, raw: str) -> None:
         with _bound_cursor() as cursor:
             cursor.execute(statement, params)
 
-    _reconnecting(insert)
-
-
-def _reconnecting(write):
-    """Run `write`, and once more on a new connection if the database dropped this one (a restart, a failover, an
-    idle timeout) before or during it. Only for writes that are harmless twice: an event is stored once by its id, so
-    one whose first try did commit is a duplicate the second time. Inside a caller's transaction (tests) a failed
-    statement cannot be run again: no retry."""
-    try:
-        return write()
-    except (OperationalError, InterfaceError):
-        if connection.in_atomic_block:
-            raise
-        logger.info("sms.webhook.reconnected")
-        connection.close()
-    return write()
+    reconnecting(insert)
 
 
 def _database_unavailable():

@@ -224,3 +224,34 @@ def test_an_event_signed_minutes_in_the_future_is_refused(fake_stripe, db, ahead
     if status == 400:
         assert "future" in response.json()["error"]
         assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("sessions_ended", [1, 2])
+def test_an_event_whose_database_session_is_ended_mid_request(subscribed, sessions_ended, caplog):
+    """A failover while an event is applied: it is applied again on a new connection (200), or, if that one is lost
+    too, answered 503 with nothing stored, so Stripe sends it again. The event waits for the business's row, locked
+    elsewhere, and its session is ended while it waits."""
+    from django.db import connection
+
+    from tests.helpers import answers_with_sessions_ended
+
+    if connection.vendor != "postgresql":
+        pytest.skip("ends the web process's session from a second one")
+    business = subscribed.business
+    event = stripe_signing.invoice_event("invoice.payment_failed", customer="cus_A", subscription="sub_A")
+    answers = answers_with_sessions_ended(
+        lambda: post_event(event), lock_sql="SELECT id FROM accounts_business WHERE id = %s FOR UPDATE",
+        params=[business.pk], sessions_ended=sessions_ended,
+    )  # fmt: skip
+
+    assert "sms.webhook.reconnected" in caplog.messages
+    business.refresh_from_db()
+    failed = WebhookEvent.objects.filter(provider="stripe", event_type="invoice.payment_failed")
+    if sessions_ended == 1:
+        assert [getattr(a, "status_code", a) for a in answers] == [200]
+        assert failed.count() == 1 and business.payment_failed_at is not None
+    else:
+        [answer] = answers
+        assert (answer.status_code, answer["Retry-After"]) == (503, "5")
+        assert not failed.exists() and business.payment_failed_at is None

@@ -245,39 +245,15 @@ def test_a_stop_whose_database_session_is_ended_mid_request(tenant_a, caplog, se
     instead of a 500 and waiting for Telnyx's redelivery; if the new one is lost as well, a 503 says to deliver it
     again, and nothing was recorded. The STOP waits for a phone lock held elsewhere (as a send in progress holds
     it), and its session is ended while it waits."""
-    import psycopg
-
     from consent.locks import _key
     from nextalerts.phones import phone_hash
-    from tests.helpers import database_url, wait_for
+    from tests.helpers import answers_with_sessions_ended
 
     business = tenant_a.business
-    answers = []
-    waiting = (
-        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND pid <> pg_backend_pid() "
-        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-    )
-    with psycopg.connect(database_url()) as holder:
-        holder.execute("SELECT pg_advisory_xact_lock(%s)", [_key(business.pk, phone_hash(CONSUMER))])
-
-        def stop():
-            try:
-                answers.append(post_webhook(_stop(tenant_a)))
-            except Exception as exc:  # the test client re-raises a view's exception
-                answers.append(exc)
-            finally:
-                connection.close()
-
-        thread = threading.Thread(target=stop)
-        thread.start()
-        ended = set()
-        for _ in range(sessions_ended):
-            assert wait_for(lambda: set(holder.execute(waiting).fetchall()) - ended, timeout=20)
-            [(pid,)] = set(holder.execute(waiting).fetchall()) - ended
-            holder.execute("SELECT pg_terminate_backend(%s)", [pid])
-            ended.add((pid,))
-        holder.commit()  # the lock is free for another try
-    thread.join(timeout=30)
+    answers = answers_with_sessions_ended(
+        lambda: post_webhook(_stop(tenant_a)), lock_sql="SELECT pg_advisory_xact_lock(%s)",
+        params=[_key(business.pk, phone_hash(CONSUMER))], sessions_ended=sessions_ended,
+    )  # fmt: skip
 
     assert "sms.webhook.reconnected" in caplog.messages
     if sessions_ended == 1:
