@@ -819,29 +819,38 @@ def _reconcile(report: DeliveryReport):
     return None
 
 
+def _reported_message(report: DeliveryReport) -> Message | None:
+    """The message a report is for: by the provider's id, or, for an uncertain hand-off, by what _reconcile matches."""
+    row = (
+        Message.objects.select_related("business")
+        .filter(direction=Message.Direction.OUTBOUND, provider_message_id=report.provider_message_id)
+        .first()
+    )
+    return row if row is not None else _reconcile(report)
+
+
 def _handoff_unrecorded(report: DeliveryReport) -> bool:
     """Whether `report` may be for a message whose hand-off began but whose outcome is not recorded yet, and so must
     wait rather than be dropped: a live worker writes its chunk's outcomes once the chunk is handed over, and a dead
     worker's claims are marked uncertain (and so open to _reconcile) only SEND_STALE_SECONDS later. Telnyx reports
-    within seconds, before either."""
+    within seconds, before either. (One marked uncertain since _reconcile looked counts too: the next batch matches
+    it.)"""
     if not (report.from_number and report.to_number):
         return False
-    return _without_id(report).filter(handoff_started_at__isnull=False).exclude(error_code="unknown").exists()
+    return _without_id(report).filter(handoff_started_at__isnull=False).exists()
 
 
 def delivery_report_apply(*, message: DeliveryReport) -> tuple[str, Business | None]:
     """Move an outbound message forward on a provider report. Reports may come late, twice or out of order: a
     message never goes back to an earlier status, and a repeated report changes nothing."""
     report = message
-    row = (
-        Message.objects.select_related("business")
-        .filter(direction=Message.Direction.OUTBOUND, provider_message_id=report.provider_message_id)
-        .first()
-    )
-    if row is None:
-        row = _reconcile(report)
+    row = _reported_message(report)
     if row is None and _handoff_unrecorded(report):
         return REPORT_EARLY, None
+    if row is None:
+        # Its outcome may have been recorded between the two looks (by its worker, or by the dispatcher marking it
+        # uncertain): a row never goes back to an unrecorded hand-off, so one more look is enough.
+        row = _reported_message(report)
     if row is None:
         return "unknown-message", None
     status = report.status

@@ -1,5 +1,6 @@
 """Shared test helpers: signed webhooks, API clients, and what tests that start real processes need."""
 
+import json
 import os
 import re
 import signal
@@ -125,7 +126,19 @@ def celery_on_redis(redis_url: str):
     finally:
         _drop_celery_pools()
         celery_app.conf.update(saved)
-        redis.Redis.from_url(redis_url).delete(default_queue, reply_queue)
+        client = redis.Redis.from_url(redis_url)
+        queues = (default_queue, reply_queue)
+        bindings = [f"_kombu.{kind}.{queue}" for kind in ("binding", "binding_permanent") for queue in queues]
+        client.delete(*queues, *bindings)
+        # A worker killed with a task in hand leaves it in kombu's "unacked" hash, to be put back an hour later.
+        for delivery_tag, raw in client.hscan_iter("unacked"):
+            try:
+                _message, _exchange, routing_key = json.loads(raw)
+            except ValueError:
+                continue
+            if routing_key in queues:
+                client.hdel("unacked", delivery_tag)
+                client.zrem("unacked_index", delivery_tag)
 
 
 def product_env(*, redis_url: str, telnyx_base_url: str, queues: tuple[str, str], **extra: str) -> dict:
