@@ -24,7 +24,7 @@ from consent.locks import phone_locks, phone_try_locks_xact
 from consent.policy import BILLING_PAUSED, SendKind, can_send, can_send_many
 from nextalerts.phones import InvalidPhoneNumber, phone_hash, to_e164
 from nextalerts.sms import get_backend
-from nextalerts.sms.messages import DeliveryReport, OutboundSms, SendError, SendOutcomeUnknown
+from nextalerts.sms.messages import REPORT_EARLY, DeliveryReport, OutboundSms, SendError, SendOutcomeUnknown
 from subscribers.models import SenderNumber, Subscriber
 from tracking import links
 
@@ -813,23 +813,26 @@ def _decimal(value):
         return None
 
 
-def _reconcile(report: DeliveryReport):
-    """A report for a message whose hand-off ended in doubt (we never learnt its id): match it by sender, recipient
-    and text among this platform's uncertain sends of the last three days."""
-    if not (report.from_number and report.to_number):
-        return None
+def _without_id(report: DeliveryReport):
+    """This platform's messages of the last three days, still "sending" with no provider id, that `report` may be for:
+    the same sender, recipient and (when the report has it) text."""
     candidates = Message.objects.filter(
         direction=Message.Direction.OUTBOUND,
         status=Status.SENDING,
-        error_code="unknown",
         provider_message_id="",
         phone_number=report.to_number,
         sender_number__phone_number=report.from_number,
         created_at__gte=timezone.now() - timedelta(days=3),
     )
-    if report.text:
-        candidates = candidates.filter(body=report.text)
-    match = candidates.order_by("created_at").first()
+    return candidates.filter(body=report.text) if report.text else candidates
+
+
+def _reconcile(report: DeliveryReport):
+    """A report for a message whose hand-off ended in doubt (we never learnt its id): match it by sender, recipient
+    and text among this platform's uncertain sends of the last three days."""
+    if not (report.from_number and report.to_number):
+        return None
+    match = _without_id(report).filter(error_code="unknown").order_by("created_at").first()
     if match is not None:
         updated = Message.objects.filter(pk=match.pk, provider_message_id="").update(
             provider_message_id=report.provider_message_id
@@ -841,17 +844,38 @@ def _reconcile(report: DeliveryReport):
     return None
 
 
-def delivery_report_apply(*, message: DeliveryReport) -> tuple[str, Business | None]:
-    """Move an outbound message forward on a provider report. Reports may come late, twice or out of order: a
-    message never goes back to an earlier status, and a repeated report changes nothing."""
-    report = message
+def _reported_message(report: DeliveryReport) -> Message | None:
+    """The message a report is for: by the provider's id, or, for an uncertain hand-off, by what _reconcile matches."""
     row = (
         Message.objects.select_related("business")
         .filter(direction=Message.Direction.OUTBOUND, provider_message_id=report.provider_message_id)
         .first()
     )
+    return row if row is not None else _reconcile(report)
+
+
+def _handoff_unrecorded(report: DeliveryReport) -> bool:
+    """Whether `report` may be for a message whose hand-off began but whose outcome is not recorded yet, and so must
+    wait rather than be dropped: a live worker writes its chunk's outcomes once the chunk is handed over, and a dead
+    worker's claims are marked uncertain (and so open to _reconcile) only SEND_STALE_SECONDS later. Telnyx reports
+    within seconds, before either. (One marked uncertain since _reconcile looked counts too: the next batch matches
+    it.)"""
+    if not (report.from_number and report.to_number):
+        return False
+    return _without_id(report).filter(handoff_started_at__isnull=False).exists()
+
+
+def delivery_report_apply(*, message: DeliveryReport) -> tuple[str, Business | None]:
+    """Move an outbound message forward on a provider report. Reports may come late, twice or out of order: a
+    message never goes back to an earlier status, and a repeated report changes nothing."""
+    report = message
+    row = _reported_message(report)
+    if row is None and _handoff_unrecorded(report):
+        return REPORT_EARLY, None
     if row is None:
-        row = _reconcile(report)
+        # Its outcome may have been recorded between the two looks (by its worker, or by the dispatcher marking it
+        # uncertain): a row never goes back to an unrecorded hand-off, so one more look is enough.
+        row = _reported_message(report)
     if row is None:
         return "unknown-message", None
     status = report.status

@@ -133,3 +133,12 @@ def fake_openai(fake_openai_server, settings):
     settings.OPENAI_MODEL = "gpt-4o-mini"
     settings.AI_DRAFTS_PER_HOUR = 30
     return fake_openai_server
+
+
+@pytest.fixture
+def celery_queues(redis_url):
+    """This process's Celery app on Redis, on queues of this test's own: (default queue, reply queue)."""
+    from tests.helpers import celery_on_redis
+
+    with celery_on_redis(redis_url) as queues:
+        yield queues

@@ -1,7 +1,15 @@
 """Shared test helpers: signed webhooks, API clients, and what tests that start real processes need."""
 
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
 import time
+import uuid
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import quote
 
 from celery.signals import before_task_publish
@@ -159,3 +167,118 @@ def answers_with_sessions_ended(request, *, lock_sql: str, params: list, session
         holder.commit()  # the lock is free for another try
     thread.join(timeout=30)
     return answers
+
+
+# --- Real worker processes --------------------------------------------------------------------------------------------
+
+
+def _drop_celery_pools():
+    """Forget pools built for the previous broker URL; Celery builds new ones on next use."""
+    from nextalerts import celery_app
+
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@contextmanager
+def celery_on_redis(redis_url: str):
+    """Point this process's Celery app at Redis, on queues of this test's own (the default one and the replies'), so
+    that no other worker takes its tasks. Yields (default queue, reply queue); restores the app and drops the queues."""
+    import redis
+
+    from nextalerts import celery_app
+
+    tag = uuid.uuid4().hex[:8]
+    default_queue, reply_queue = f"test-{tag}", f"test-{tag}-replies"
+    saved = {k: celery_app.conf[k] for k in ("broker_url", "task_always_eager", "task_default_queue", "task_routes")}
+    _drop_celery_pools()
+    celery_app.conf.update(
+        broker_url=redis_url, task_always_eager=False, task_default_queue=default_queue,
+        task_routes={"campaigns.send_replies": {"queue": reply_queue}},
+    )  # fmt: skip
+    try:
+        yield default_queue, reply_queue
+    finally:
+        _drop_celery_pools()
+        celery_app.conf.update(saved)
+        client = redis.Redis.from_url(redis_url)
+        queues = (default_queue, reply_queue)
+        bindings = [f"_kombu.{kind}.{queue}" for kind in ("binding", "binding_permanent") for queue in queues]
+        client.delete(*queues, *bindings)
+        # A worker killed with a task in hand leaves it in kombu's "unacked" hash, to be put back an hour later.
+        for delivery_tag, raw in client.hscan_iter("unacked"):
+            try:
+                _message, _exchange, routing_key = json.loads(raw)
+            except ValueError:
+                continue
+            if routing_key in queues:
+                client.hdel("unacked", delivery_tag)
+                client.zrem("unacked_index", delivery_tag)
+
+
+def product_env(*, redis_url: str, telnyx_base_url: str, queues: tuple[str, str], **extra: str) -> dict:
+    """The environment of a product process (a worker, beat) that uses this test's database, Redis queues and fake
+    Telnyx server; `extra` adds or overrides variables (SEND_STALE_SECONDS=...)."""
+    from django.conf import settings
+
+    default_queue, reply_queue = queues
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": redis_url,
+        "CELERY_DEFAULT_QUEUE": default_queue,
+        "CELERY_REPLY_QUEUE": reply_queue,
+        "SMS_BACKEND": "telnyx",
+        "TELNYX_API_KEY": settings.TELNYX_API_KEY,
+        "TELNYX_BASE_URL": telnyx_base_url,
+        "DJANGO_SETTINGS_MODULE": "nextalerts.settings",
+        **extra,
+    }
+
+
+@contextmanager
+def process_running(command: list[str], *, env: dict, name: str):
+    """Run `command` in a process group of its own, output to a log file; yields (process, log path). On exit: SIGTERM,
+    then SIGKILL to the whole group if it has not ended within 30 s; the log is printed (pytest shows it on failure)."""
+    from django.conf import settings
+
+    log = Path(settings.BASE_DIR) / f".{name}-{uuid.uuid4().hex[:8]}.log"
+    with open(log, "w+") as output:
+        process = subprocess.Popen(
+            command, cwd=settings.BASE_DIR, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            yield process, log
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+            output.seek(0)
+            print(f"--- {name} ---\n{output.read()}")
+            log.unlink(missing_ok=True)
+
+
+@contextmanager
+def workers_running(env: dict, *, name: str = "workers"):
+    """`python -m nextalerts.workers`, as `make worker` runs it, once both of its workers are ready. Yields
+    (process, log path)."""
+    with process_running([sys.executable, "-m", "nextalerts.workers"], env=env, name=name) as (process, log):
+        assert wait_for(lambda: log.read_text().count("ready.") >= 2, timeout=60), f"the {name} did not start"
+        yield process, log
+
+
+def workers_kill(process: subprocess.Popen, log: Path) -> None:
+    """SIGKILL, as a lost host: every Celery worker nextalerts.workers started (each its own process group: the main
+    process and its prefork children) and then nextalerts.workers itself; nothing gets to clean up."""
+    pids = [int(pid) for pid in re.findall(r"^\s+\w+\s+pid (\d+)", log.read_text(), flags=re.MULTILINE)]
+    assert pids, "nextalerts.workers printed no worker pids"
+    for pgid in [*pids, process.pid]:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    process.wait(timeout=10)

@@ -5,24 +5,15 @@ confirmation handed to Telnyx while the campaign is still sending, not after it.
 Skipped only where no Redis is reachable; under CI (CI=true) an unreachable Redis fails the test instead.
 """
 
-import os
-import signal
-import subprocess
-import sys
-import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-import redis
-from django.conf import settings
 from django.db import connection
 
 from campaigns import services
 from campaigns.models import Campaign, Message
-from nextalerts import celery_app
 from subscribers.models import Subscriber
-from tests.helpers import database_url, text_in, wait_for
+from tests.helpers import product_env, text_in, wait_for, workers_running
 
 pytestmark = [
     pytest.mark.integration,
@@ -39,54 +30,12 @@ def _noon_somewhere() -> str:
     return f"8-21@Etc/GMT{offset:+d}"  # Etc/GMT+5 is UTC-5
 
 
-def _drop_connection_pools():
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
 @pytest.fixture
-def workers(redis_url, fake_telnyx):
+def workers(celery_queues, redis_url, fake_telnyx):
     """`python -m nextalerts.workers` as `make worker` runs it, on queues of this test's own."""
-    tag = uuid.uuid4().hex[:8]
-    reply_queue, default_queue = f"test-{tag}-replies", f"test-{tag}"
-    saved = {k: celery_app.conf[k] for k in ("broker_url", "task_always_eager", "task_default_queue", "task_routes")}
-    _drop_connection_pools()
-    celery_app.conf.update(
-        broker_url=redis_url, task_always_eager=False, task_default_queue=default_queue,
-        task_routes={"campaigns.send_replies": {"queue": reply_queue}},
-    )  # fmt: skip
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": redis_url,
-        "CELERY_REPLY_QUEUE": reply_queue,
-        "CELERY_DEFAULT_QUEUE": default_queue,
-        "SMS_BACKEND": "telnyx",
-        "TELNYX_API_KEY": settings.TELNYX_API_KEY,
-        "TELNYX_BASE_URL": fake_telnyx.base_url,
-        "DJANGO_SETTINGS_MODULE": "nextalerts.settings",
-    }
-    log = Path(settings.BASE_DIR) / f".workers-{tag}.log"
-    with open(log, "w+") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "nextalerts.workers"], cwd=settings.BASE_DIR, env=env, stdout=output,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        try:
-            assert wait_for(lambda: log.read_text().count("ready.") >= 2, timeout=60), "the workers did not start"
-            yield process
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-            output.seek(0)
-            print(output.read())
-            _drop_connection_pools()
-            celery_app.conf.update(saved)
-            redis.Redis.from_url(redis_url).delete(reply_queue, default_queue)
-            log.unlink(missing_ok=True)
+    env = product_env(redis_url=redis_url, telnyx_base_url=fake_telnyx.base_url, queues=celery_queues)
+    with workers_running(env) as (process, _log):
+        yield process
 
 
 def test_a_stop_is_confirmed_while_a_campaign_sends_from_the_same_number_at_one_per_second(

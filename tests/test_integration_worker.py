@@ -4,78 +4,30 @@ Redis to a real Celery worker process, and the worker hands the confirmation to 
 Skipped only where no Redis is reachable; under CI (CI=true) an unreachable Redis fails the test instead.
 """
 
-import os
-import subprocess
 import sys
-import uuid
-from pathlib import Path
 
 import pytest
-import redis
-from django.conf import settings
 
 from campaigns.models import Message
-from nextalerts import celery_app
-from tests.helpers import database_url, text_in, wait_for
+from tests.helpers import process_running, product_env, text_in, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 CONSUMER = "+12025550143"
 
 
-def _drop_connection_pools():
-    """Forget pools built for the previous broker URL; Celery builds new ones on next use."""
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
 @pytest.fixture
-def celery_through_redis(redis_url):
-    """Point this process's Celery app at Redis, on queues of its own (replies and the rest) so no other worker takes
-    the tasks."""
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    saved = {k: celery_app.conf[k] for k in ("broker_url", "task_always_eager", "task_default_queue", "task_routes")}
-    _drop_connection_pools()
-    celery_app.conf.update(
-        broker_url=redis_url, task_always_eager=False, task_default_queue=queue,
-        task_routes={"campaigns.send_replies": {"queue": f"{queue}-replies"}},
-    )  # fmt: skip
-    yield queue
-    _drop_connection_pools()
-    celery_app.conf.update(saved)
-    redis.Redis.from_url(redis_url).delete(queue, f"{queue}-replies")
-
-
-@pytest.fixture
-def worker(celery_through_redis, redis_url, fake_telnyx):
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": redis_url,
-        "SMS_BACKEND": "telnyx",
-        "TELNYX_API_KEY": settings.TELNYX_API_KEY,
-        "TELNYX_BASE_URL": fake_telnyx.base_url,
-        "DJANGO_SETTINGS_MODULE": "nextalerts.settings",
-    }
+def worker(celery_queues, redis_url, fake_telnyx):
+    """One plain Celery worker, solo pool, serving this test's queues (replies first)."""
+    default_queue, reply_queue = celery_queues
+    env = product_env(redis_url=redis_url, telnyx_base_url=fake_telnyx.base_url, queues=celery_queues)
     command = [
         sys.executable, "-m", "celery", "-A", "nextalerts", "worker", "--pool=solo", "--concurrency=1",
-        "-Q", f"{celery_through_redis}-replies,{celery_through_redis}",
+        "-Q", f"{reply_queue},{default_queue}",
         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO",
     ]  # fmt: skip
-    log = Path(settings.BASE_DIR) / f".worker-{celery_through_redis}.log"
-    with open(log, "w+") as output:
-        process = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stdout=output, stderr=subprocess.STDOUT)
-        try:
-            yield process, log
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-            output.seek(0)
-            print(output.read())  # shown by pytest if the test failed
-    log.unlink(missing_ok=True)
+    with process_running(command, env=env, name="worker") as running:
+        yield running
 
 
 def test_reply_reaches_telnyx_through_a_real_worker(tenant_a, fake_telnyx, worker):

@@ -54,8 +54,11 @@ def message_received(*, from_number, to_number, text, event_id=None, message_id=
     }
 
 
-def message_finalized(*, provider_message_id, to_number, status="delivered", error_code=None, event_id=None) -> dict:
-    """A `message.finalized` delivery report for an outbound message."""
+def message_finalized(
+    *, provider_message_id, to_number, status="delivered", error_code=None, event_id=None, from_number=None, text=None
+) -> dict:
+    """A `message.finalized` delivery report for an outbound message; with `from_number` and `text` when given, as
+    Telnyx's reports carry them."""
     errors = [{"code": error_code, "title": "Blocked due to STOP message"}] if error_code else []
     return {
         "data": {
@@ -69,6 +72,8 @@ def message_finalized(*, provider_message_id, to_number, status="delivered", err
                 "direction": "outbound",
                 "to": [{"phone_number": to_number, "status": status}],
                 "errors": errors,
+                **({"from": {"phone_number": from_number}} if from_number else {}),
+                **({"text": text} if text is not None else {}),
             },
         },
         "meta": {"attempt": 1},

@@ -25,6 +25,8 @@ class RecordedRequest:
     headers: dict
     body: dict
     received_at: float = field(default_factory=time.time)  # Unix time, comparable across processes
+    # The id of the message taken, for a send answered 200: what Telnyx's delivery reports for it carry.
+    message_id: str = ""
 
 
 @dataclass
@@ -142,12 +144,17 @@ def _make_handler(state: FakeTelnyx):
                 return self._send(401, {"errors": [{"code": "10009", "title": "Authentication failed"}]})
             if not isinstance(body, dict):
                 return self._send(400, {"errors": [{"code": "10015", "title": "Invalid JSON"}]})
+            record = RecordedRequest("POST", self.path, dict(self.headers), body)
             with state.lock:
-                state.requests.append(RecordedRequest("POST", self.path, dict(self.headers), body))
+                state.requests.append(record)
             missing = [f for f in ("to", "from") if not body.get(f)]
             invalid = missing or not (body.get("text") or body.get("media_urls"))
             # Decided on arrival: a slow request still answering after a reset must not take the next test's error.
             error = None if invalid else state._take_error(body.get("to"))
+            # Taken on arrival too, like Telnyx: a client that gives up (or dies) while waiting still sent it.
+            taken = _message_response(body) if not (invalid or error) else None
+            if taken is not None:
+                record.message_id = taken["data"]["id"]
             if state.latency:
                 time.sleep(state.latency)
             if invalid:
@@ -160,7 +167,7 @@ def _make_handler(state: FakeTelnyx):
                     {"errors": [{"code": error.code, "title": error.title, "detail": error.detail}]},
                     headers,
                 )
-            return self._send(200, _message_response(body))
+            return self._send(200, taken)
 
     return Handler
 

@@ -14,6 +14,11 @@ class InboundMessage:
     media_urls: list[str] = field(default_factory=list)
 
 
+# What a delivery report's handler answers for a report that may be for a message whose hand-off has begun but whose
+# outcome is not recorded yet: the report stays pending, and a later batch applies it.
+REPORT_EARLY = "early"
+
+
 @dataclass(frozen=True)
 class DeliveryReport:
     provider_message_id: str

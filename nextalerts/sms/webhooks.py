@@ -28,7 +28,7 @@ from telnyx.lib.webhook_verification import (
 
 from nextalerts.celery import app as celery_app
 
-from .messages import DeliveryReport, InboundMessage
+from .messages import REPORT_EARLY, DeliveryReport, InboundMessage
 from .models import DUPLICATE, WebhookEvent, reconnecting
 from .payloads import UnusableBody, webhook_json_load
 
@@ -314,8 +314,11 @@ def _schedule_reports() -> None:
 
 
 def delivery_reports_apply_pending(*, limit: int = 2000) -> dict:
-    """Apply stored delivery reports, oldest first. Safe to run concurrently: rows are claimed with SKIP LOCKED."""
-    applied = 0
+    """Apply stored delivery reports, oldest first. Safe to run concurrently: rows are claimed with SKIP LOCKED.
+
+    A report its handler finds early (its message's hand-off not recorded yet) stays pending for a later batch: the
+    beat's periodic run, not an immediate one, so that it does not spin while it waits."""
+    applied, waiting = 0, []
     with transaction.atomic():
         events = list(
             WebhookEvent.objects.select_for_update(skip_locked=True)
@@ -333,7 +336,11 @@ def delivery_reports_apply_pending(*, limit: int = 2000) -> dict:
                 event.outcome = "ignored"
             else:
                 outcome, event.business = handler(message=report)
+                if outcome == REPORT_EARLY:
+                    waiting.append(event.pk)
+                    continue
                 event.outcome = outcome[:64]
                 applied += 1
             event.save(update_fields=["outcome", "business"])
-    return {"applied": applied, "remaining": WebhookEvent.objects.filter(outcome=PENDING).exists()}
+    remaining = WebhookEvent.objects.filter(outcome=PENDING).exclude(pk__in=waiting).exists()
+    return {"applied": applied, "remaining": remaining, **({"waiting": len(waiting)} if waiting else {})}

@@ -14,6 +14,7 @@ from campaigns.models import Campaign, Message
 from consent.locks import _key
 from nextalerts.fakes import signing
 from nextalerts.phones import phone_hash
+from nextalerts.sms.models import WebhookEvent
 from subscribers.models import Subscriber
 from tests.helpers import database_url, post_webhook, tasks_held, text_in, wait_for
 
@@ -76,7 +77,7 @@ def test_a_worker_whose_session_is_ended_mid_chunk_hands_nothing_more_over(tenan
     for phone in [p for p in phones if p not in texted][:3]:
         # The locks died with the session: these STOPs no longer wait for the chunk.
         text_in(from_number=phone, to_number=tenant_a.number.phone_number, text="STOP")
-        acknowledged[phone] = time.monotonic()
+        acknowledged[phone] = time.time()  # as the fake records arrivals
     thread.join(timeout=30)
     held.__exit__(None, None, None)
     assert not thread.is_alive()
@@ -275,3 +276,61 @@ def test_an_outcome_written_late_by_a_worker_does_not_undo_a_newer_claim(subscri
     message.refresh_from_db()
     if connection.vendor == "postgresql":
         assert (message.status, message.provider_message_id) == (Message.Status.SENT, "new")
+
+
+# --- delivery reports that arrive before the hand-off's outcome is recorded -------------------------------------------
+
+
+def _report(tenant, provider_message_id):
+    return signing.message_finalized(
+        provider_message_id=provider_message_id, to_number=CONSUMER, from_number=tenant.number.phone_number, text=BODY
+    )
+
+
+def _apply_reports():
+    from nextalerts.sms.webhooks import delivery_reports_apply_pending
+
+    return delivery_reports_apply_pending()
+
+
+def test_a_report_for_a_dead_workers_hand_off_waits_until_its_claim_is_marked_uncertain(subscribed, stale):
+    """Telnyx reports within seconds; the dispatcher presumes a worker dead only SEND_STALE_SECONDS later. The report
+    waits for it instead of being dropped, and then settles the message, and with it the campaign."""
+    campaign, message = _claimed_by_a_dead_worker(subscribed, started=True)
+    with tasks_held():
+        assert post_webhook(_report(subscribed, "tx-early")).status_code == 202
+
+    assert _apply_reports() == {"applied": 0, "remaining": False, "waiting": 1}  # no busy loop for the waiting one
+    assert WebhookEvent.objects.get(event_type="message.finalized").outcome == "pending"
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENDING
+
+    assert services.messages_dispatch_due(now=NOON_NY + timedelta(seconds=61)) == {"dispatched": 0, "uncertain": 1}
+    assert _apply_reports() == {"applied": 1, "remaining": False}
+    message.refresh_from_db()
+    assert (message.status, message.provider_message_id) == (Message.Status.DELIVERED, "tx-early")
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.SENT
+    assert WebhookEvent.objects.get(event_type="message.finalized").outcome == "delivery-delivered"
+
+
+def test_a_report_that_comes_before_a_live_worker_records_its_chunk_waits_for_the_record(subscribed, stale):
+    """A worker writes its chunk's outcomes (the provider's ids among them) once the chunk is handed over: a report
+    for the chunk's first text can come before. It waits, and applies once the id is recorded."""
+    _campaign, message = _claimed_by_a_dead_worker(subscribed, started=True)
+    with tasks_held():
+        assert post_webhook(_report(subscribed, "tx-live")).status_code == 202
+    assert _apply_reports()["waiting"] == 1
+
+    Message.objects.filter(pk=message.pk).update(status=Message.Status.SENT, provider_message_id="tx-live")
+    assert _apply_reports() == {"applied": 1, "remaining": False}
+    message.refresh_from_db()
+    assert message.status == Message.Status.DELIVERED
+
+
+def test_a_report_for_no_message_of_ours_is_not_kept_waiting(subscribed, stale):
+    _campaign, _message = _claimed_by_a_dead_worker(subscribed, started=False)  # claimed, but its hand-off not begun
+    with tasks_held():
+        assert post_webhook(_report(subscribed, "tx-other")).status_code == 202
+    assert _apply_reports() == {"applied": 1, "remaining": False}
+    assert WebhookEvent.objects.get(event_type="message.finalized").outcome == "unknown-message"
