@@ -890,6 +890,8 @@ def delivery_report_apply(*, message: DeliveryReport) -> tuple[str, Business | N
         fields["delivered_at"] = report.completed_at or timezone.now()
     if report.error_code:
         fields["error_code"], fields["error_detail"] = report.error_code, report.error_detail
+    elif row.error_code == "unknown":
+        fields["error_code"], fields["error_detail"] = "", ""  # the doubt about its hand-off is settled
     if report.parts is not None:
         fields["parts"] = report.parts
     if _decimal(report.cost) is not None:

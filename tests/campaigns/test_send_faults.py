@@ -242,6 +242,7 @@ def test_a_claim_whose_hand_off_began_is_never_resent_but_settled_by_its_report(
     assert post_webhook(report).status_code == 202
     message.refresh_from_db()
     assert (message.status, message.provider_message_id) == (Message.Status.DELIVERED, "tx-dead-worker")
+    assert (message.error_code, message.error_detail) == ("", "")  # no longer in doubt
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.SENT
     assert fake_telnyx.messages() == []
