@@ -69,7 +69,8 @@ def test_the_lock_parser_reads_every_requirement_line():
 
 def test_runtime_lock_pins_every_runtime_dependency_at_its_pyproject_version(runtime_lock):
     expected = pyproject_pins(None)
-    assert {name: runtime_lock.get(name, ("missing",))[0] for name in expected} == expected
+    locked = {name: runtime_lock.get(name, ("missing",))[0] for name in expected}
+    assert locked == expected, "run make lock after changing pyproject.toml"
 
 
 def test_runtime_lock_holds_no_development_tool(runtime_lock):
@@ -81,13 +82,14 @@ def test_runtime_lock_holds_no_development_tool(runtime_lock):
 
 def test_development_lock_pins_every_dependency_and_tool_at_its_pyproject_version(dev_lock):
     expected = pyproject_pins(None) | pyproject_pins("dev")
-    assert {name: dev_lock.get(name, ("missing",))[0] for name in expected} == expected
+    locked = {name: dev_lock.get(name, ("missing",))[0] for name in expected}
+    assert locked == expected, "run make lock after changing pyproject.toml"
 
 
 def test_development_lock_holds_the_runtime_pins_with_the_same_hashes(runtime_lock, dev_lock):
     """Tests run on exactly the versions (and files) production runs."""
     differing = {name: (pin, dev_lock.get(name)) for name, pin in runtime_lock.items() if dev_lock.get(name) != pin}
-    assert differing == {}
+    assert differing == {}, "run make lock: the development lock must be compiled against requirements.lock"
 
 
 @pytest.mark.parametrize("lock", [RUNTIME_LOCK, DEV_LOCK], ids=lambda path: path.name)
