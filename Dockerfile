@@ -13,10 +13,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first, so that a code change does not reinstall them. Every package has a wheel for this platform
-# (psycopg ships its own libpq), so no compiler or system library is needed.
+# Dependencies first, so that a code change does not reinstall them: the runtime lock only (no test or lint tools),
+# each file checked against its hash in the lock. Every package has a wheel for this platform (psycopg ships its own
+# libpq), so no compiler or system library is needed.
 COPY requirements.lock ./
-RUN pip install -r requirements.lock
+RUN pip install --require-hashes -r requirements.lock
 
 COPY . .
 

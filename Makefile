@@ -1,22 +1,26 @@
 # NextAlerts. `make run` serves the product locally (HOST and PORT choose where); `make test` runs the whole test suite.
 # Both create .venv with the locked dependencies first; only Python 3.11+ is needed.
+#
+# Two locks, both with hashes and made by `make lock` from the pins in pyproject.toml: requirements.lock holds what
+# production runs (the Dockerfile installs only it), requirements-dev.lock the same pins plus the test and lint tools
+# (what .venv gets).
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cksum requirements.lock | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat requirements.lock requirements-dev.lock 2>/dev/null | cksum | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test lint lock worker beat check-deploy clean bench
+.PHONY: install run test lint lock audit worker beat check-deploy clean bench
 
 install: $(STAMP)
 
-$(STAMP): requirements.lock
+$(STAMP): requirements.lock requirements-dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is required") if sys.version_info < (3, 11) else None'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -44,10 +48,24 @@ worker: install
 beat: install
 	$(BIN)/celery -A nextalerts beat --loglevel=INFO
 
-# Regenerate requirements.lock from the pins in pyproject.toml (needs the index).
-lock: install
-	$(BIN)/python -m pip install --quiet pip-tools
-	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url --no-emit-find-links --output-file requirements.lock pyproject.toml
+# Regenerate both locks from the pins in pyproject.toml (needs the index): the runtime lock first, then the development
+# lock constrained to it, so that both hold the same runtime versions. Pins already in a lock are kept unless
+# pyproject.toml asks for others, so after merging changes to pyproject.toml, run this again. pip-tools lives in a
+# venv of its own inside .venv, pinned, so that it neither enters the project's environment nor changes the output.
+PIP_TOOLS := pip-tools==7.7.0
+LOCK_VENV := $(VENV)/lock-tools
+COMPILE   := $(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+             --no-emit-find-links
+lock:
+	test -f $(LOCK_VENV)/.$(PIP_TOOLS) || { rm -rf $(LOCK_VENV) && $(PYTHON) -m venv $(LOCK_VENV) \
+	    && $(LOCK_VENV)/bin/python -m pip install --quiet $(PIP_TOOLS) && touch $(LOCK_VENV)/.$(PIP_TOOLS); }
+	$(COMPILE) --output-file requirements.lock pyproject.toml
+	$(COMPILE) --extra dev --constraint requirements.lock --output-file requirements-dev.lock pyproject.toml
+
+# Known vulnerabilities of every locked version, from the advisories the package index publishes
+# (.ci/audit_dependencies.py; README, "Security"). AUDIT_STRICT=true also fails when some could not be checked.
+audit: install
+	$(BIN)/python .ci/audit_dependencies.py requirements.lock requirements-dev.lock
 
 check-deploy: install
 	DEBUG=false SECRET_KEY=check-deploy-only-$$(date +%s)-a-long-random-looking-value-0123456789 \
