@@ -4,7 +4,11 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from consent import replies
 
+from .forms import AdminLoginForm
 from .models import ApiToken, AuditEvent, Business, Invitation, Membership, User
+
+# The admin's log-in shares the dashboard's and the API's lock, and says so when it holds.
+admin.site.login_form = AdminLoginForm
 
 
 class MembershipInline(admin.TabularInline):

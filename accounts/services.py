@@ -183,6 +183,13 @@ def login_lock_remaining(*, email, ip) -> int:
     return math.ceil(remaining) if remaining > 0 else 0
 
 
+def login_locked_message(*, seconds) -> str:
+    """What every log-in door says while the lock holds."""
+    minutes = max(1, math.ceil(seconds / 60))
+    wait = "1 minute" if minutes == 1 else f"{minutes} minutes"
+    return f"Too many failed attempts. Try again in {wait} or reset your password."
+
+
 def login_failure_record(*, email, ip) -> int:
     """Count a failed log-in; returns the seconds of the lock it caused (0 when attempts are still allowed)."""
     window = int(LOGIN_WINDOW.total_seconds())

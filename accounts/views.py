@@ -46,7 +46,7 @@ from .models import ApiToken, Business, Invitation, Membership, Role, User
 
 logger = logging.getLogger(__name__)
 
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+BACKEND = "accounts.backends.LockoutModelBackend"
 SIGNUPS_PER_IP_PER_HOUR = 10
 RESETS_PER_EMAIL_PER_HOUR = 3
 RESETS_PER_IP_PER_HOUR = 10
