@@ -11,6 +11,8 @@ from .models import ApiToken, AuditEvent, Business, Invitation, Membership, User
 
 # The admin's log-in shares the dashboard's and the API's lock, and says so when it holds.
 admin.site.login_form = AdminLoginForm
+# A staff member's own new password ended their tokens and other sessions (User.save): the page says so.
+admin.site.password_change_done_template = "accounts/admin_password_change_done.html"
 
 
 class MembershipInline(admin.TabularInline):

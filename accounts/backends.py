@@ -10,14 +10,6 @@ from . import services
 from .models import User
 
 
-class LoginLocked(PermissionDenied):
-    """Log-ins for this email or from this address are locked; `seconds` until they are allowed again."""
-
-    def __init__(self, seconds: int):
-        super().__init__(f"Log-ins locked for {seconds} seconds.")
-        self.seconds = seconds
-
-
 class LockoutModelBackend(ModelBackend):
     """Email and password, refused while the lock holds, even when the password is right.
 
@@ -31,9 +23,8 @@ class LockoutModelBackend(ModelBackend):
             return None
         email = str(email).strip().lower()
         ip = client_ip(request) if request is not None else None
-        remaining = services.login_lock_remaining(email=email, ip=ip)
-        if remaining:
-            raise LoginLocked(remaining)
+        if services.login_lock_remaining(email=email, ip=ip):
+            raise PermissionDenied("Log-ins for this email or from this address are locked for now.")
         user = super().authenticate(request, username=email, password=password)
         if user is None:
             services.login_failure_record(email=email, ip=ip)

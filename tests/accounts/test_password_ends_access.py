@@ -232,9 +232,11 @@ def test_a_staff_member_changing_their_own_password_in_the_admin_ends_their_toke
     response = this.post(
         reverse("admin:password_change"),
         {"old_password": TEST_PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        follow=True,
     )
 
-    assert response.status_code == 302
+    assert response.redirect_chain[-1][0] == reverse("admin:password_change_done")
+    assert "You were signed out everywhere else; your API tokens were revoked" in _text(response)
     assert token.get(SUBSCRIBERS).status_code == 401
     assert _still_logged_in(this) and not _still_logged_in(other)
 
