@@ -1,10 +1,18 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from consent import replies
 
+from . import services
+from .forms import AdminLoginForm
 from .models import ApiToken, AuditEvent, Business, Invitation, Membership, User
+
+# The admin's log-in shares the dashboard's and the API's lock, and says so when it holds.
+admin.site.login_form = AdminLoginForm
+# A staff member's own new password ended their tokens and other sessions (User.save): the page says so.
+admin.site.password_change_done_template = "accounts/admin_password_change_done.html"
 
 
 class MembershipInline(admin.TabularInline):
@@ -27,6 +35,21 @@ class UserAdmin(BaseUserAdmin):
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
     readonly_fields = ["confirmed_age_at", "accepted_terms_at", "last_login", "date_joined"]
+
+    def user_change_password(self, request, id, form_url=""):
+        # Saving the new (or switched-off) password revokes the tokens (User.save); say so, and audit-log it.
+        user = self.get_object(request, unquote(id))  # None for an id that is no user's: super() answers 404
+        if request.method != "POST" or user is None:
+            return super().user_change_password(request, id, form_url)
+        before, tokens_before = user.password, ApiToken.objects.filter(user=user).count()
+        response = super().user_change_password(request, id, form_url)
+        user.refresh_from_db(fields=["password"])
+        if user.password != before:
+            revoked = tokens_before - ApiToken.objects.filter(user=user).count()
+            services.password_set_by_admin_record(user=user, tokens_revoked=revoked, request=request)
+            tokens = "their API token was revoked" if revoked == 1 else f"their {revoked} API tokens were revoked"
+            self.message_user(request, f"Their other sessions were signed out and {tokens}.", messages.SUCCESS)
+        return response
 
 
 class BusinessAdminForm(forms.ModelForm):

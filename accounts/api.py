@@ -1,12 +1,14 @@
 """/api/v1/auth/: signup, login, logout."""
 
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
+
+from nextalerts.http import client_ip
 
 from . import services
 from .authentication import TokenAuthentication
@@ -34,6 +36,17 @@ class SignupSerializer(serializers.Serializer):
     )
     confirm_age = serializers.BooleanField(help_text="Must be true: the person signing up is 18 or older.")
     accept_terms = serializers.BooleanField(help_text="Must be true: the terms of service are accepted.")
+
+
+class LoginLocked(exceptions.APIException):
+    """429 with Retry-After while the log-in lock holds: the dashboard's and the admin's lock too."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "locked"
+
+    def __init__(self, seconds: int):
+        super().__init__(services.login_locked_message(seconds=seconds))
+        self.wait = seconds  # DRF's handler sends it as Retry-After
 
 
 class LoginSerializer(serializers.Serializer):
@@ -87,16 +100,23 @@ class LoginView(AuthThrottled):
                     "expiry": serializers.DateTimeField(),
                     "business": BusinessSerializer(),
                 },
-            )
+            ),
+            429: OpenApiResponse(
+                description="Too many failed log-ins for this email (or from this address) on any door: the "
+                "dashboard, the API or the admin. Retry-After says how many seconds the lock has left; the right "
+                "password is refused until then. Also sent when the auth endpoints' rate limit is reached."
+            ),
         },
     )
     def post(self, request):
         data = LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(
-            request, email=data.validated_data["email"].lower(), password=data.validated_data["password"]
-        )
+        email = data.validated_data["email"].lower()
+        user = authenticate(request, email=email, password=data.validated_data["password"])
         if user is None:
+            remaining = services.login_lock_remaining(email=email, ip=client_ip(request))
+            if remaining:
+                raise LoginLocked(remaining)
             raise serializers.ValidationError({"non_field_errors": ["Email or password is incorrect."]})
         business = default_business_for(user=user)
         if business is None:

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.urls import reverse
 from django.utils.html import format_html
@@ -97,18 +98,45 @@ class SignupForm(ConsentCheckboxesMixin, forms.Form):
         return name
 
 
-class EmailLoginForm(AuthenticationForm):
-    """Django's login form with an email label, friendlier messages, and locking after repeated failures."""
+class LockMessagesMixin:
+    """For a log-in form: a refused log-in says when the lock holds (the backend, accounts/backends.py, enforces and
+    counts it for every door) and, when `warn_when_left` is set, how many wrong passwords are left before it."""
+
+    warn_when_left = 0
+
+    def clean(self):
+        try:
+            return super().clean()
+        except forms.ValidationError as exc:
+            email = self.cleaned_data.get("username")
+            if exc.code != "invalid_login" or not email:
+                raise
+            ip = client_ip(self.request) if self.request is not None else None
+            remaining = services.login_lock_remaining(email=email, ip=ip)
+            if remaining:
+                raise forms.ValidationError(services.login_locked_message(seconds=remaining), code="locked") from exc
+            left = services.login_attempts_left(email=email, ip=ip)
+            if left <= self.warn_when_left:
+                raise self._few_left(left) from exc
+            raise
+
+    def _few_left(self, left):
+        message = self.error_messages["one_left" if left == 1 else "few_left"]
+        warning = message.format(left=left, minutes=_minutes(services.LOGIN_LOCK.total_seconds()))
+        return forms.ValidationError(f"{self.error_messages['invalid_login']} {warning}", code="invalid_login")
+
+
+class EmailLoginForm(LockMessagesMixin, AuthenticationForm):
+    """Django's login form with an email label, friendlier messages, and the lock's messages."""
 
     error_messages = {
         "invalid_login": "That email and password don't match. Check them and try again.",
         "inactive": "This account has been switched off. Contact support to turn it back on.",
-        "locked": "Too many failed attempts. Try again in {minutes} or reset your password.",
         "one_left": "One more wrong password locks logging in for {minutes}.",
         "few_left": "{left} more wrong passwords lock logging in for {minutes}.",
     }
     # From this many attempts left, a wrong password also says how many remain before the lock.
-    WARN_WHEN_LEFT = 2
+    warn_when_left = 2
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
@@ -123,37 +151,9 @@ class EmailLoginForm(AuthenticationForm):
     def clean_username(self):
         return self.cleaned_data["username"].strip().lower()
 
-    def clean(self):
-        email = self.cleaned_data.get("username")
-        ip = client_ip(self.request) if self.request is not None else None
-        if email and self.cleaned_data.get("password"):
-            remaining = services.login_lock_remaining(email=email, ip=ip)
-            if remaining:
-                raise self._locked(remaining)
-            try:
-                return super().clean()
-            except forms.ValidationError as exc:
-                if exc.code == "invalid_login":
-                    remaining = services.login_failure_record(email=email, ip=ip)
-                    if remaining:
-                        raise self._locked(remaining) from exc
-                    left = services.login_attempts_left(email=email, ip=ip)
-                    if left <= self.WARN_WHEN_LEFT:
-                        raise self._few_left(left) from exc
-                raise
-        return self.cleaned_data
 
-    def confirm_login_allowed(self, user):
-        super().confirm_login_allowed(user)
-        services.login_failures_clear(email=user.email)
-
-    def _locked(self, seconds):
-        return forms.ValidationError(self.error_messages["locked"].format(minutes=_minutes(seconds)), code="locked")
-
-    def _few_left(self, left):
-        message = self.error_messages["one_left" if left == 1 else "few_left"]
-        warning = message.format(left=left, minutes=_minutes(services.LOGIN_LOCK.total_seconds()))
-        return forms.ValidationError(f"{self.error_messages['invalid_login']} {warning}", code="invalid_login")
+class AdminLoginForm(LockMessagesMixin, AdminAuthenticationForm):
+    """The platform admin's log-in, under the same lock as the dashboard's and the API's."""
 
 
 def _minutes(seconds) -> str:

@@ -51,8 +51,31 @@ class User(AbstractBaseUser, PermissionsMixin):
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS = []
 
+    # How many API tokens the last save of a new password revoked (None when no save replaced it).
+    api_tokens_revoked: int | None = None
+    _password_disabled = False
+
     def __str__(self):
         return self.email
+
+    def set_unusable_password(self):
+        super().set_unusable_password()
+        self._password_disabled = True
+
+    def save(self, *args, **kwargs):
+        """A new password ends what the old one opened, whichever page, command or shell saved it: the API tokens go
+        here, and the other sessions end because Django ties each one to the password's hash. set_password() leaves
+        the raw password in `_password` until the save (a hash upgrade at log-in does not, and keeps the tokens)."""
+        update_fields = kwargs.get("update_fields")
+        replaced = (
+            (self._password is not None or self._password_disabled)
+            and not self._state.adding
+            and (update_fields is None or "password" in update_fields)
+        )
+        super().save(*args, **kwargs)
+        self._password_disabled = False
+        if replaced:
+            self.api_tokens_revoked, _ = ApiToken.objects.filter(user=self).delete()
 
 
 def validate_time_zone(value):

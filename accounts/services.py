@@ -183,6 +183,13 @@ def login_lock_remaining(*, email, ip) -> int:
     return math.ceil(remaining) if remaining > 0 else 0
 
 
+def login_locked_message(*, seconds) -> str:
+    """What every log-in door says while the lock holds."""
+    minutes = max(1, math.ceil(seconds / 60))
+    wait = "1 minute" if minutes == 1 else f"{minutes} minutes"
+    return f"Too many failed attempts. Try again in {wait} or reset your password."
+
+
 def login_failure_record(*, email, ip) -> int:
     """Count a failed log-in; returns the seconds of the lock it caused (0 when attempts are still allowed)."""
     window = int(LOGIN_WINDOW.total_seconds())
@@ -602,9 +609,9 @@ def user_email_change_confirm(*, user: User, token: str, request=None) -> User:
 
 
 def user_password_change(*, user: User, current_password: str, new_password: str, request=None) -> int:
-    """Set a new password after checking the current one, and revoke the user's API tokens in every business.
-    Returns how many tokens were revoked. Other sessions end because the password does: the caller keeps its own
-    with update_session_auth_hash()."""
+    """Set a new password after checking the current one; saving it revokes the user's API tokens in every business
+    (User.save). Returns how many tokens were revoked. Other sessions end because the password does: the caller keeps
+    its own with update_session_auth_hash()."""
     _current_password_check(user=user, password=current_password, field="current_password")
     try:
         password_validation.validate_password(new_password, user)
@@ -612,8 +619,8 @@ def user_password_change(*, user: User, current_password: str, new_password: str
         raise AccountError(" ".join(exc.messages), field="new_password") from exc
     with transaction.atomic():
         user.set_password(new_password)
-        user.save(update_fields=["password"])
-        revoked, _ = ApiToken.objects.filter(user=user).delete()
+        user.save(update_fields=["password"])  # revokes the tokens (User.save)
+        revoked = user.api_tokens_revoked or 0
         audit_record(
             action=AuditEvent.Action.PASSWORD_CHANGED,
             request=request,
@@ -622,3 +629,26 @@ def user_password_change(*, user: User, current_password: str, new_password: str
             details={"tokens_revoked": revoked},
         )
     return revoked
+
+
+def password_reset_record(*, user: User, request=None) -> None:
+    """After a reset link set a new password (and User.save revoked the tokens): audit-log it, and lift the log-in
+    lock, as the lock message promises."""
+    login_failures_clear(email=user.email)
+    audit_record(
+        action=AuditEvent.Action.PASSWORD_RESET,
+        request=request,
+        actor=user,
+        target=f"user:{user.pk}",
+        details={"tokens_revoked": user.api_tokens_revoked or 0},
+    )
+
+
+def password_set_by_admin_record(*, user: User, tokens_revoked: int, request) -> None:
+    """Staff set or switched off someone's password in the platform admin (User.save revoked the tokens)."""
+    audit_record(
+        action=AuditEvent.Action.PASSWORD_CHANGED,
+        request=request,
+        target=f"user:{user.pk}",
+        details={"tokens_revoked": tokens_revoked, "by_admin": True},
+    )

@@ -1,8 +1,12 @@
-"""Log-ins, log-outs and failed log-ins go to the security audit log, whichever page or API made them."""
+"""Log-ins, log-outs and failed log-ins (with the lock, when one holds) go to the security audit log, whichever page
+or API made them."""
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from nextalerts.http import client_ip
+
+from . import services
 from .audit import audit_record
 from .models import AuditEvent
 from .selectors import default_business_for
@@ -29,4 +33,9 @@ def _audit_logout(sender, request, user, **kwargs):
 def _audit_login_failed(sender, credentials, request=None, **kwargs):
     # Only the address that was tried: Django masks the password in `credentials`, and it is not copied anyway.
     email = str(credentials.get("email") or credentials.get("username") or "").strip().lower()[:254]
-    audit_record(action=AuditEvent.Action.LOGIN_FAILED, request=request, details={"email": email})
+    details = {"email": email}
+    # The failure that set the lock, and each attempt refused while it holds, say how long it has left.
+    locked_for = services.login_lock_remaining(email=email, ip=client_ip(request) if request is not None else None)
+    if locked_for:
+        details["locked_for_seconds"] = locked_for
+    audit_record(action=AuditEvent.Action.LOGIN_FAILED, request=request, details=details)

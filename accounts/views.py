@@ -46,7 +46,7 @@ from .models import ApiToken, Business, Invitation, Membership, Role, User
 
 logger = logging.getLogger(__name__)
 
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+BACKEND = "accounts.backends.LockoutModelBackend"
 SIGNUPS_PER_IP_PER_HOUR = 10
 RESETS_PER_EMAIL_PER_HOUR = 3
 RESETS_PER_IP_PER_HOUR = 10
@@ -141,9 +141,9 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "registration/password_reset_confirm.html"
 
     def form_valid(self, form):
-        # The lock message promises a reset gets them in again.
-        services.login_failures_clear(email=form.user.email)
-        return super().form_valid(form)
+        response = super().form_valid(form)  # saving the password revokes the API tokens and ends every session
+        services.password_reset_record(user=form.user, request=self.request)
+        return response
 
 
 @never_cache
@@ -450,8 +450,14 @@ def _account_change(request, chosen, data) -> str:
         user=user, current_password=data["current_password"], new_password=data["new_password"], request=request
     )
     update_session_auth_hash(request, user)  # this session stays; the others end with the old password
-    tokens = f" {revoked} API token{'s' if revoked != 1 else ''} of yours {'were' if revoked != 1 else 'was'} revoked."
-    return "Your password was changed and you were logged out everywhere else." + (tokens if revoked else "")
+    if not revoked:
+        return "Your password was changed. You were signed out everywhere else."
+    tokens = "your API token was revoked" if revoked == 1 else f"your {revoked} API tokens were revoked"
+    if request.membership.has_role(Role.OWNER):
+        where = "create new ones in Settings → API tokens"
+    else:
+        where = "log in through the API for a new one"
+    return f"Your password was changed. You were signed out everywhere else; {tokens} — {where}."
 
 
 @never_cache

@@ -114,6 +114,8 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# The only backend: the dashboard, API and admin log-ins all share its lockout (accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutModelBackend"]
 # bcrypt (12 rounds, Django's default cost for this hasher) for every new or changed password.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.BCryptSHA256PasswordHasher"]
 AUTH_PASSWORD_VALIDATORS = [

@@ -175,8 +175,9 @@ def test_password_guessing_is_rate_limited(settings):
     allowed = int(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["auth"].split("/")[0])
     client = APIClient()
 
+    # Each guess for another email, so the per-email lock (tests/accounts/test_login_lock.py) is not what stops them.
     statuses = [
-        client.post(LOGIN, {"email": "user@example.com", "password": f"guess-{n}"}, format="json").status_code
+        client.post(LOGIN, {"email": f"guess{n}@example.com", "password": f"guess-{n}"}, format="json").status_code
         for n in range(allowed + 1)
     ]
 
