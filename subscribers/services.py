@@ -36,6 +36,19 @@ class NumberCheckUnavailable(Exception):
     """The provider could not say whether the platform owns the number; `str()` is the message for the user."""
 
 
+def number_owned_check(*, phone_number: str) -> None:
+    """Raise ValidationError unless the platform's provider account owns `phone_number` (E.164), as the SMS backend
+    answers it; NumberCheckUnavailable when the provider cannot say."""
+    try:
+        owned = get_backend().number_owned(phone_number)
+    except SmsNumberCheckUnavailable as exc:
+        logger.warning("subscribers.number.check-unavailable", extra={"reason": str(exc)})
+        raise NumberCheckUnavailable(CHECK_UNAVAILABLE) from exc
+    if not owned:
+        logger.info("subscribers.number.not-owned")
+        raise ValidationError(NOT_ON_ACCOUNT)
+
+
 def number_create(*, business, phone_number, messaging_profile_id="", messages_per_second=1) -> SenderNumber:
     """Register a sender number: only one the platform's provider account owns (asked through the SMS backend, so a
     business cannot claim, say, a subscriber's mobile), and only once on the whole platform.
@@ -56,13 +69,9 @@ def number_create(*, business, phone_number, messaging_profile_id="", messages_p
     if (error := taken()) is not None:
         raise error
     try:
-        owned = get_backend().number_owned(e164)
-    except SmsNumberCheckUnavailable as exc:
-        logger.warning("subscribers.number.check-unavailable", extra={"business": business.pk, "reason": str(exc)})
-        raise NumberCheckUnavailable(CHECK_UNAVAILABLE) from exc
-    if not owned:
-        logger.info("subscribers.number.not-owned", extra={"business": business.pk})
-        raise ValidationError({"phone_number": NOT_ON_ACCOUNT})
+        number_owned_check(phone_number=e164)
+    except ValidationError as exc:
+        raise ValidationError({"phone_number": exc.messages}) from exc
     try:
         with transaction.atomic():
             return SenderNumber.objects.create(
