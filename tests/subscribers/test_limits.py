@@ -4,11 +4,15 @@ database otherwise, never only in one process's memory."""
 import os
 import subprocess
 import sys
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.db import connections
 
 from subscribers import limits
 from subscribers.models import FormHitCounter
@@ -72,3 +76,22 @@ def test_a_counter_key_never_holds_a_phone_number():
     for business in (None, 1):
         key = limits.number_key(phone="+13125550001", business=business)
         assert "3125550001" not in key and key.startswith("webform:")
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="needs PostgreSQL")
+def test_database_counts_made_at_once_on_separate_connections_are_all_counted(settings, transactional_db):
+    """Eight connections hitting one new key together, as eight web processes would: each hit is counted once."""
+    settings.REDIS_URL = ""
+    start = threading.Barrier(8)
+
+    def one_hit():
+        try:
+            start.wait()
+            return limits.hit(key="together", window_seconds=3600)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(8) as pool:
+        counts = sorted(pool.map(lambda _: one_hit(), range(8)))
+    assert counts == list(range(1, 9))
+    assert FormHitCounter.objects.get(key="together").hits == 8
