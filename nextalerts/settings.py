@@ -246,6 +246,15 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# --- The hosted sign-up form (/join/<slug>/) --------------------------------------------------------------------------
+# SMS-pumping limits. Every submission counts, refused ones too; fixed windows, counted in Redis when REDIS_URL is set
+# and in the database otherwise, so every web process shares them. Per business and across every business's form: one
+# address or one number cannot reach each business in turn.
+WEB_FORM_IP_HOURLY = env.int("WEB_FORM_IP_HOURLY", default=5)
+WEB_FORM_IP_HOURLY_ALL_BUSINESSES = env.int("WEB_FORM_IP_HOURLY_ALL_BUSINESSES", default=10)
+WEB_FORM_NUMBER_DAILY = env.int("WEB_FORM_NUMBER_DAILY", default=3)
+WEB_FORM_NUMBER_DAILY_ALL_BUSINESSES = env.int("WEB_FORM_NUMBER_DAILY_ALL_BUSINESSES", default=5)
+
 # --- SMS --------------------------------------------------------------------------------------------------------------
 SMS_BACKENDS = {
     "console": "nextalerts.sms.backends.console.SmsBackend",

@@ -12,9 +12,15 @@ class SenderNumberForm(forms.ModelForm):
     def clean_phone_number(self):
         # Inbound texts are matched on the E.164 form; a number stored any other way would never receive them.
         try:
-            return to_e164(self.cleaned_data["phone_number"])
+            e164 = to_e164(self.cleaned_data["phone_number"])
         except InvalidPhoneNumber as exc:
             raise ValidationError(str(exc)) from exc
+        if e164 != self.instance.phone_number:  # a new number, or a changed one: the same check as the API's
+            try:
+                services.number_owned_check(phone_number=e164)
+            except services.NumberCheckUnavailable as exc:
+                raise ValidationError(str(exc)) from exc
+        return e164
 
 
 @admin.register(SenderNumber)

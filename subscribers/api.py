@@ -2,7 +2,7 @@
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import mixins, serializers
+from rest_framework import exceptions, mixins, serializers, status
 
 from accounts.models import Role
 from accounts.permissions import ADMINS_WRITE
@@ -38,6 +38,13 @@ class NumberSerializer(serializers.ModelSerializer):
         return value
 
 
+class NumberCheckUnavailable(exceptions.APIException):
+    """Telnyx could not say whether the platform owns the number: try again later (Retry-After), nothing was added."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    wait = 60  # seconds, sent as Retry-After
+
+
 class NumberViewSet(
     mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, BusinessViewSet
 ):
@@ -52,7 +59,10 @@ class NumberViewSet(
     }
 
     def perform_create(self, serializer):
-        serializer.instance = services.number_create(business=self.request.business, **serializer.validated_data)
+        try:
+            serializer.instance = services.number_create(business=self.request.business, **serializer.validated_data)
+        except services.NumberCheckUnavailable as exc:
+            raise NumberCheckUnavailable(str(exc)) from exc
 
 
 class KeywordSerializer(serializers.ModelSerializer):

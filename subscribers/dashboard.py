@@ -279,17 +279,21 @@ def help_reply_edit(request):
 @dashboard_view(Role.ADMIN)
 def number_create(request):
     form = NumberCreateForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             number = services.number_create(business=request.business, **form.cleaned_data)
         except ValidationError as exc:
             form_add_service_errors(form, exc)
+        except services.NumberCheckUnavailable as exc:
+            form.add_error(None, str(exc))
+            status = 503
         else:
             messages.success(
                 request, f"{phone_display(number.phone_number)} added. Now add a keyword people can text to it."
             )
             return redirect("dashboard:numbers")
-    return render(request, "dashboard/numbers/number_form.html", {"form": form, "number": None})
+    return render(request, "dashboard/numbers/number_form.html", {"form": form, "number": None}, status=status)
 
 
 @dashboard_view(Role.ADMIN)

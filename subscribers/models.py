@@ -102,3 +102,18 @@ class Subscriber(models.Model):
 
     def __str__(self):
         return f"{self.phone_number} ({self.status})"
+
+
+class FormHitCounter(models.Model):
+    """One fixed-window counter of the sign-up form's limits (subscribers.limits), used when there is no Redis.
+
+    The key names a scope and an address or a phone's keyed hash, never the number itself; a row is deleted once its
+    window has passed.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    hits = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"{self.key}: {self.hits}"

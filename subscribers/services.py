@@ -4,6 +4,7 @@ There is deliberately no service that subscribes a number: only consent.services
 text.
 """
 
+import logging
 import re
 
 from django.core.exceptions import ValidationError
@@ -12,21 +13,65 @@ from django.db import IntegrityError, transaction
 from consent.keywords import HELP_WORDS, OPT_IN_WORDS, OPT_OUT_WORDS, normalize
 from consent.replies import confirmation_problems
 from nextalerts.phones import InvalidPhoneNumber, to_e164
+from nextalerts.sms import get_backend
+from nextalerts.sms.messages import NumberCheckUnavailable as SmsNumberCheckUnavailable
 
 from .models import Keyword, SenderNumber, Subscriber, Tag
+
+logger = logging.getLogger(__name__)
 
 KEYWORD_PATTERN = re.compile(r"^[A-Za-z0-9]{2,20}$")
 RESERVED_KEYWORDS = {w.upper() for w in OPT_OUT_WORDS | OPT_IN_WORDS | HELP_WORDS if " " not in w}
 
+NOT_ON_ACCOUNT = "This number is not on your Telnyx account: buy or port it in the Telnyx portal first."
+TAKEN_BY_ANOTHER = "Another business already uses this number."
+ALREADY_YOURS = "This number is already one of yours."
+CHECK_UNAVAILABLE = (
+    "We could not check with Telnyx that this number is on your account, so it was not added. "
+    "Please try again in a minute."
+)
+
+
+class NumberCheckUnavailable(Exception):
+    """The provider could not say whether the platform owns the number; `str()` is the message for the user."""
+
+
+def number_owned_check(*, phone_number: str) -> None:
+    """Raise ValidationError unless the platform's provider account owns `phone_number` (E.164), as the SMS backend
+    answers it; NumberCheckUnavailable when the provider cannot say."""
+    try:
+        owned = get_backend().number_owned(phone_number)
+    except SmsNumberCheckUnavailable as exc:
+        logger.warning("subscribers.number.check-unavailable", extra={"reason": str(exc)})
+        raise NumberCheckUnavailable(CHECK_UNAVAILABLE) from exc
+    if not owned:
+        logger.info("subscribers.number.not-owned")
+        raise ValidationError(NOT_ON_ACCOUNT)
+
 
 def number_create(*, business, phone_number, messaging_profile_id="", messages_per_second=1) -> SenderNumber:
+    """Register a sender number: only one the platform's provider account owns (asked through the SMS backend, so a
+    business cannot claim, say, a subscriber's mobile), and only once on the whole platform.
+
+    Raises ValidationError saying what to fix, or NumberCheckUnavailable when the provider cannot answer.
+    """
     try:
         e164 = to_e164(phone_number)
     except InvalidPhoneNumber as exc:
         raise ValidationError({"phone_number": str(exc)}) from exc
-    taken = ValidationError({"phone_number": f"{e164} is already registered on NextAlerts."})
-    if SenderNumber.objects.filter(phone_number=e164).exists():
-        raise taken
+
+    def taken():
+        holder = SenderNumber.objects.filter(phone_number=e164).values_list("business_id", flat=True).first()
+        if holder is None:
+            return None
+        return ValidationError({"phone_number": ALREADY_YOURS if holder == business.pk else TAKEN_BY_ANOTHER})
+
+    if (error := taken()) is not None:
+        raise error
+    try:
+        number_owned_check(phone_number=e164)
+    except ValidationError as exc:
+        raise ValidationError({"phone_number": exc.messages}) from exc
     try:
         with transaction.atomic():
             return SenderNumber.objects.create(
@@ -35,8 +80,8 @@ def number_create(*, business, phone_number, messaging_profile_id="", messages_p
                 messaging_profile_id=messaging_profile_id,
                 messages_per_second=messages_per_second,
             )
-    except IntegrityError as exc:
-        raise taken from exc
+    except IntegrityError as exc:  # registered by someone else while Telnyx was asked
+        raise taken() or ValidationError({"phone_number": TAKEN_BY_ANOTHER}) from exc
 
 
 def keyword_clean(*, business, number, keyword, confirmation_text, instance=None) -> tuple[str, str]:

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 NOTICES = {
     Outcome.ALREADY_PENDING: (
-        "We already texted {phone} in the last 24 hours and won't send another. Reply YES to that text to confirm."
+        "We already sent a text to {phone} and won't send another. Reply YES to that text to confirm."
     ),
     Outcome.ALREADY_SUBSCRIBED: "{phone} is already subscribed to {business} text alerts. There's nothing more to do.",
     Outcome.OPTED_OUT: (

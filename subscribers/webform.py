@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 
 import phonenumbers
-from django.core.cache import cache
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.html import format_html
@@ -23,9 +23,10 @@ from consent import replies
 from consent.locks import lock_phone
 from consent.models import ConsentEvent, Suppression
 from consent.policy import SendKind
-from consent.services import PENDING_CONFIRMATION_WINDOW, consent_event_record
+from consent.services import consent_event_record
 from nextalerts.phones import InvalidPhoneNumber, phone_hash, to_e164
 
+from . import limits
 from .models import SenderNumber, Subscriber
 
 logger = logging.getLogger(__name__)
@@ -34,10 +35,9 @@ logger = logging.getLogger(__name__)
 TERMS_URL = "/terms/"
 PRIVACY_URL = "/privacy/"
 
-# SMS-pumping protection: every submission counts, refused ones too (fixed windows, per business).
-SUBMISSIONS_PER_IP = 5
+# SMS-pumping protection (subscribers.limits, numbers in settings.WEB_FORM_*): every submission counts, refused ones
+# too, on this business's form and across every business's forms together.
 IP_WINDOW_SECONDS = 60 * 60
-SUBMISSIONS_PER_NUMBER = 3
 NUMBER_WINDOW_SECONDS = 24 * 60 * 60
 
 PhoneType = phonenumbers.PhoneNumberType
@@ -69,7 +69,7 @@ class NumberRefused(ValueError):
 
 class Outcome(StrEnum):
     SENT = "sent"  # pending subscriber, ledger event, and the "Reply YES" text queued
-    ALREADY_PENDING = "already_pending"  # a "Reply YES" text went out less than 24 hours ago
+    ALREADY_PENDING = "already_pending"  # a "Reply YES" text went out, however long ago: there is never a second
     ALREADY_SUBSCRIBED = "already_subscribed"
     OPTED_OUT = "opted_out"  # the consumer's own STOP (or carrier block) stands: they must text START themselves
     BLOCKED = "blocked"  # on the business's own do-not-text list
@@ -183,28 +183,42 @@ def phone_for_texting(*, raw: str, region: str) -> str:
 # --- Rate limits ------------------------------------------------------------------------------------------------------
 
 
-def _count(key: str, window: int) -> int:
-    """Count one hit in a fixed window that starts at the first hit; atomic on Redis."""
-    cache.add(key, 0, timeout=window)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.set(key, 1, timeout=window)
-        return 1
+def _over(scopes: list[tuple[str, int, int]]) -> bool:
+    """Count a hit on every (key, window, limit) — all of them, so a refused submission still counts everywhere — and
+    say whether any is over its limit."""
+    over = False
+    for key, window, limit in scopes:
+        over |= limits.hit(key=key, window_seconds=window) > limit
+    return over
 
 
 def web_form_ip_throttled(*, business: Business, ip: str | None) -> bool:
-    """Count a submission from `ip`; True once it is over the limit for this business's form."""
-    return _count(f"webform:{business.pk}:ip:{ip or 'unknown'}", IP_WINDOW_SECONDS) > SUBMISSIONS_PER_IP
+    """Count a submission from `ip`; True once it is over the limit on this business's form or on all forms."""
+    return _over(
+        [
+            (limits.ip_key(ip=ip, business=business.pk), IP_WINDOW_SECONDS, settings.WEB_FORM_IP_HOURLY),
+            (limits.ip_key(ip=ip, business=None), IP_WINDOW_SECONDS, settings.WEB_FORM_IP_HOURLY_ALL_BUSINESSES),
+        ]
+    )
 
 
 def web_form_number_throttled(*, business: Business, phone: str) -> bool:
-    """Count a submission for `phone` (E.164), whatever becomes of it; True once it is over the limit.
-
-    Keyed by the phone's keyed hash, so the cache never holds the number itself.
-    """
-    key = f"webform:{business.pk}:phone:{phone_hash(phone)}"
-    return _count(key, NUMBER_WINDOW_SECONDS) > SUBMISSIONS_PER_NUMBER
+    """Count a submission for `phone` (E.164), whatever becomes of it; True once it is over the limit on this
+    business's form or on all forms."""
+    return _over(
+        [
+            (
+                limits.number_key(phone=phone, business=business.pk),
+                NUMBER_WINDOW_SECONDS,
+                settings.WEB_FORM_NUMBER_DAILY,
+            ),
+            (
+                limits.number_key(phone=phone, business=None),
+                NUMBER_WINDOW_SECONDS,
+                settings.WEB_FORM_NUMBER_DAILY_ALL_BUSINESSES,
+            ),
+        ]
+    )
 
 
 # --- The sign-up ------------------------------------------------------------------------------------------------------
@@ -224,7 +238,8 @@ def web_form_sign_up(
     """The consumer submitted the form with the box ticked: make them pending and send the one "Reply YES" text.
 
     Under the same per-phone lock as a STOP. Refused, with nothing written or sent, when the number opted out or is
-    on the business's do-not-text list, is already subscribed, or was sent a "Reply YES" text in the last 24 hours.
+    on the business's do-not-text list, is already subscribed, or is pending: it was sent its one "Reply YES" text,
+    however long ago, and an unconfirmed number is never texted again (their own YES or keyword still subscribes it).
     """
     now = now or timezone.now()
     digest = phone_hash(phone)
@@ -240,12 +255,7 @@ def web_form_sign_up(
         subscriber = Subscriber.objects.select_for_update().filter(business=business, phone_number=phone).first()
         if subscriber is not None and subscriber.status == Subscriber.Status.SUBSCRIBED:
             return SignUpResult(Outcome.ALREADY_SUBSCRIBED, subscriber)
-        if (
-            subscriber is not None
-            and subscriber.status == Subscriber.Status.PENDING
-            and subscriber.pending_since is not None
-            and now - subscriber.pending_since <= PENDING_CONFIRMATION_WINDOW
-        ):
+        if subscriber is not None and subscriber.status == Subscriber.Status.PENDING:
             return SignUpResult(Outcome.ALREADY_PENDING, subscriber)
 
         body = opt_in_request_text(business=business)

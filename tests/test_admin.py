@@ -286,6 +286,28 @@ def test_sender_number_added_here_is_stored_in_e164(superuser_client, tenant_a):
     assert SenderNumber.objects.filter(business=tenant_a.business, phone_number="+12025550188").exists()
 
 
+def test_sender_number_added_here_must_be_on_the_telnyx_account(superuser_client, tenant_a, fake_telnyx):
+    fake_telnyx.own("+12025550188")
+    response = superuser_client.post(
+        url(SenderNumber, "add"),
+        {"business": tenant_a.business.pk, "phone_number": "(312) 555-0001", "messages_per_second": 1},
+    )
+    assert response.status_code == 200
+    assert "This number is not on your Telnyx account: buy or port it in the Telnyx portal first." in (
+        response.content.decode()
+    )
+    assert not SenderNumber.objects.filter(phone_number="+13125550001").exists()
+
+    number = tenant_a.number
+    response = superuser_client.post(
+        url(SenderNumber, "change", number.pk),
+        {"phone_number": "+13125550001", "messages_per_second": 1},
+    )
+    assert response.status_code == 200 and "not on your Telnyx account" in response.content.decode()
+    number.refresh_from_db()
+    assert number.phone_number != "+13125550001"
+
+
 def test_sender_number_keeps_its_business(superuser_client, tenant_a, tenant_b):
     number = SenderNumberFactory(business=tenant_a.business)
     response = superuser_client.post(

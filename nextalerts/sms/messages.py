@@ -66,3 +66,8 @@ class SendError(Exception):
 
 class SendOutcomeUnknown(Exception):
     """The hand-off may or may not have reached the provider (a timeout mid-request): never retried blindly."""
+
+
+class NumberCheckUnavailable(Exception):
+    """The provider could not say whether the platform's account owns a number (down, too slow, refused our key):
+    neither yes nor no, so nothing that depends on the answer may go ahead."""

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.urls import reverse
 
 from accounts.management.commands import load_demo
@@ -16,7 +17,8 @@ from accounts.models import Business, User
 from campaigns import selectors as campaign_selectors
 from campaigns.models import Campaign, Message
 from consent.models import ConsentEvent, Suppression
-from subscribers.models import Subscriber
+from nextalerts.sms.backends import locmem
+from subscribers.models import SenderNumber, Subscriber
 from tracking import selectors as tracking_selectors
 from tracking.models import Click, QRCode, Scan
 
@@ -116,3 +118,13 @@ def test_the_sample_history_texts_nobody_even_with_telnyx_configured(db, fake_te
     assert fake_telnyx.messages() == []
     assert Message.objects.filter(status=Message.Status.SENT).exists()  # played through the send path all the same
     assert settings.SMS_BACKEND == "telnyx"
+
+
+def test_a_provider_account_without_the_demo_number_stops_with_a_clear_error(db, monkeypatch):
+    monkeypatch.setattr(locmem, "owned_numbers", set())
+    with pytest.raises(
+        CommandError,
+        match=r"\+12025550100 could not be registered: This number is not on your Telnyx account.*SMS_BACKEND=console",
+    ):
+        _load()
+    assert not SenderNumber.objects.exists()

@@ -2,6 +2,8 @@
 word, unique per number in any case, never a reserved word, and a custom confirmation keeps the required disclosures.
 """
 
+import socket
+
 import pytest
 
 from subscribers.models import Keyword, SenderNumber
@@ -67,8 +69,76 @@ def test_a_number_already_registered_by_any_business_is_refused(tenant_a, tenant
     response = admin.post(NUMBERS, {"phone_number": messy}, format="json")
 
     assert response.status_code == 400
-    assert "already registered" in response.json()["error"]
+    expected = (
+        "This number is already one of yours."
+        if owner == "same business"
+        else ("Another business already uses this number.")
+    )
+    assert response.json()["error"] == f"phone_number: {expected}"
     assert SenderNumber.objects.filter(phone_number=existing.phone_number).count() == 1
+
+
+def test_a_number_the_telnyx_account_owns_is_registered(tenant_a, admin, fake_telnyx):
+    fake_telnyx.own("+12025550188")
+    response = admin.post(NUMBERS, {"phone_number": "(202) 555-0188"}, format="json")
+    assert response.status_code == 201, response.content
+    assert SenderNumber.objects.get(phone_number="+12025550188").business == tenant_a.business
+    assert [q["filter[phone_number]"] for q in fake_telnyx.lookups()] == ["12025550188"]
+
+
+def test_a_number_not_on_the_telnyx_account_is_refused_saying_what_to_do(admin, fake_telnyx):
+    """A subscriber's own mobile number, say: the platform cannot send from it, and no business may claim it."""
+    fake_telnyx.own("+12025550188")
+    response = admin.post(NUMBERS, {"phone_number": "+13125550001"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"] == (
+        "phone_number: This number is not on your Telnyx account: buy or port it in the Telnyx portal first."
+    )
+    assert not SenderNumber.objects.filter(phone_number="+13125550001").exists()
+
+
+def test_a_number_of_another_business_is_refused_without_asking_telnyx(tenant_b, admin, fake_telnyx):
+    response = admin.post(NUMBERS, {"phone_number": tenant_b.number.phone_number}, format="json")
+    assert response.status_code == 400
+    assert "Another business already uses this number" in response.json()["error"]
+    assert fake_telnyx.lookups() == []
+    assert SenderNumber.objects.get(phone_number=tenant_b.number.phone_number).business == tenant_b.business
+
+
+def test_a_telnyx_outage_during_the_check_is_a_503_that_says_so(admin, fake_telnyx):
+    fake_telnyx.fail(status=503, code="10007", title="Service unavailable", path="/v2/phone_numbers")
+    response = admin.post(NUMBERS, {"phone_number": "+12025550188"}, format="json")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "60"
+    assert response.json()["error"] == (
+        "We could not check with Telnyx that this number is on your account, so it was not added. "
+        "Please try again in a minute."
+    )
+    assert not SenderNumber.objects.filter(phone_number="+12025550188").exists()
+
+
+def test_telnyx_unreachable_during_the_check_is_a_503(admin, fake_telnyx, settings):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings.TELNYX_BASE_URL = f"http://127.0.0.1:{port}/v2"
+    response = admin.post(NUMBERS, {"phone_number": "+12025550188"}, format="json")
+    assert response.status_code == 503
+    assert "We could not check with Telnyx" in response.json()["error"]
+    assert not SenderNumber.objects.filter(phone_number="+12025550188").exists()
+
+
+def test_a_member_cannot_register_a_number_and_telnyx_is_not_asked(tenant_a, fake_telnyx):
+    response = api_client(tenant_a.member).post(NUMBERS, {"phone_number": "+12025550188"}, format="json")
+    assert response.status_code == 403
+    assert fake_telnyx.lookups() == []
+    assert not SenderNumber.objects.filter(phone_number="+12025550188").exists()
+
+
+def test_another_business_number_is_not_found(tenant_a, tenant_b, admin):
+    assert admin.get(f"{NUMBERS}{tenant_b.number.pk}/").status_code == 404
+    assert admin.delete(f"{NUMBERS}{tenant_b.number.pk}/").status_code == 404
+    assert SenderNumber.objects.filter(pk=tenant_b.number.pk).exists()
 
 
 @pytest.mark.parametrize("rate", [0, 1001, -1])

@@ -85,10 +85,44 @@ def test_number_errors_are_shown_next_to_the_field(client, tenant_a, tenant_b):
     html = client.post(
         NUMBER_CREATE, {"phone_number": tenant_b.number.phone_number, "messages_per_second": "1"}
     ).content.decode()
-    assert 'id="id_phone_number_error"' in html and "already registered" in html
+    assert 'id="id_phone_number_error"' in html and "Another business already uses this number." in html
     html = client.post(NUMBER_CREATE, {"phone_number": "+14155550199", "messages_per_second": "5000"}).content.decode()
     assert 'id="id_messages_per_second_error"' in html
     assert not SenderNumber.objects.filter(phone_number="+14155550199").exists()
+
+
+def test_a_number_not_on_the_telnyx_account_is_refused_next_to_the_field(client, tenant_a, fake_telnyx):
+    fake_telnyx.own("+12025550100")
+    client.force_login(tenant_a.admin.user)
+    response = client.post(NUMBER_CREATE, {"phone_number": "(312) 555-0001", "messages_per_second": "1"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="id_phone_number_error"' in html
+    assert "This number is not on your Telnyx account: buy or port it in the Telnyx portal first." in html
+    assert not SenderNumber.objects.filter(phone_number="+13125550001").exists()
+
+    response = client.post(NUMBER_CREATE, {"phone_number": "(202) 555-0100", "messages_per_second": "1"})
+    assert response.status_code == 302
+    assert SenderNumber.objects.get(phone_number="+12025550100").business == tenant_a.business
+
+
+def test_a_telnyx_outage_during_the_check_is_a_503_page_that_keeps_the_form(client, tenant_a, fake_telnyx):
+    fake_telnyx.fail(status=500, code="10007", title="Unexpected error", path="/v2/phone_numbers")
+    client.force_login(tenant_a.admin.user)
+    response = client.post(NUMBER_CREATE, {"phone_number": "(202) 555-0100", "messages_per_second": "1"})
+    assert response.status_code == 503
+    html = response.content.decode()
+    assert "We could not check with Telnyx that this number is on your account, so it was not added." in html
+    assert 'value="(202) 555-0100"' in html
+    assert not SenderNumber.objects.filter(phone_number="+12025550100").exists()
+
+
+def test_a_member_cannot_add_a_number_and_telnyx_is_not_asked(client, tenant_a, fake_telnyx):
+    client.force_login(tenant_a.member.user)
+    response = client.post(NUMBER_CREATE, {"phone_number": "(202) 555-0100", "messages_per_second": "1"})
+    assert response.status_code == 403
+    assert fake_telnyx.lookups() == []
+    assert not SenderNumber.objects.filter(phone_number="+12025550100").exists()
 
 
 def test_admin_edits_and_removes_a_number(client, tenant_a):

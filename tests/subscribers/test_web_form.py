@@ -19,7 +19,7 @@ from consent.policy import SendKind
 from consent.services import suppression_add_manual
 from subscribers import webform
 from subscribers.models import Subscriber
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, SenderNumberFactory
 from tests.helpers import text_in
 
 CONSUMER = "+13125550001"
@@ -416,20 +416,29 @@ def test_a_number_already_pending_is_not_texted_again(tenant_a, fake_telnyx):
     _submit(tenant_a)
     response = _submit(tenant_a, "312.555.0001", ip="198.51.100.8")
     assert response.status_code == 409
-    assert "We already texted (312) 555-0001 in the last 24 hours" in _page(response)
+    assert "We already sent a text to (312) 555-0001 and won't send another" in _page(response)
     assert "Reply YES to that text to confirm" in _page(response)
     assert len(fake_telnyx.messages()) == 1
     assert ConsentEvent.objects.filter(kind="pending").count() == 1
 
 
-def test_a_sign_up_left_unconfirmed_for_24_hours_can_be_made_again(tenant_a, fake_telnyx, time_machine):
-    time_machine.move_to(DAYTIME, tick=True)
+@pytest.mark.parametrize("later", [timedelta(hours=25), timedelta(days=30), timedelta(days=400)])
+def test_a_number_left_unconfirmed_is_never_texted_again(tenant_a, fake_telnyx, time_machine, later):
+    time_machine.move_to(DAYTIME, tick=False)
     _submit(tenant_a)
-    time_machine.move_to(DAYTIME + timedelta(hours=25), tick=True)
-    assert _submit(tenant_a, ip="198.51.100.8").status_code == 200
-    assert [m["text"] for m in fake_telnyx.messages()] == [REQUEST_TEXT, REQUEST_TEXT]
-    assert ConsentEvent.objects.filter(kind="pending").count() == 2
-    assert Subscriber.objects.get().pending_since >= DAYTIME + timedelta(hours=25)
+    time_machine.move_to(DAYTIME + later, tick=False)
+    response = _submit(tenant_a, ip="198.51.100.8")
+    assert response.status_code == 409
+    page = _page(response)
+    assert "We already sent a text to (312) 555-0001 and won't send another" in page
+    assert "24 hours" not in page  # when it was sent is not the visitor's business
+    assert [m["text"] for m in fake_telnyx.messages()] == [REQUEST_TEXT]
+    assert ConsentEvent.objects.filter(kind="pending").count() == 1
+    assert Subscriber.objects.get().pending_since == DAYTIME  # the evidence of the one request stays as it was
+
+    # Their own YES still subscribes them (a keyword opt-in by then, as a YES always is).
+    _text(tenant_a, "YES")
+    assert Subscriber.objects.get().status == Subscriber.Status.SUBSCRIBED
 
 
 def test_a_subscribed_number_is_told_so_and_not_texted(tenant_a, fake_telnyx):
@@ -496,36 +505,36 @@ def test_wording_changed_since_the_page_loaded_asks_again(tenant_a, fake_telnyx)
 # --- Rate limits ------------------------------------------------------------------------------------------------------
 
 
-def test_submissions_per_ip_are_limited(tenant_a, tenant_b, fake_telnyx):
-    for i in range(webform.SUBMISSIONS_PER_IP):
+def test_submissions_per_ip_are_limited(tenant_a, tenant_b, fake_telnyx, settings):
+    for i in range(settings.WEB_FORM_IP_HOURLY):
         assert _submit(tenant_a, f"312-555-010{i}").status_code == 200
     response = _submit(tenant_a, "312-555-0109")
     assert response.status_code == 429
     assert "too many sign-up attempts from your connection" in _page(response)
     assert "Nothing was sent" in _page(response)
-    assert len(fake_telnyx.messages()) == webform.SUBMISSIONS_PER_IP
+    assert len(fake_telnyx.messages()) == settings.WEB_FORM_IP_HOURLY
     assert not Subscriber.objects.filter(phone_number="+13125550109").exists()
 
     assert _submit(tenant_a, "312-555-0109", ip="198.51.100.99").status_code == 200  # another address
     assert _submit(tenant_b, "312-555-0109").status_code == 200  # another business's form
 
 
-def test_refused_submissions_count_against_the_ip(tenant_a, fake_telnyx):
-    for _ in range(webform.SUBMISSIONS_PER_IP):
+def test_refused_submissions_count_against_the_ip(tenant_a, fake_telnyx, settings):
+    for _ in range(settings.WEB_FORM_IP_HOURLY):
         assert _submit(tenant_a, "pizza").status_code == 400
     assert _submit(tenant_a).status_code == 429
     assert fake_telnyx.messages() == []
 
 
-def test_a_forged_forwarded_for_header_does_not_escape_the_ip_limit(tenant_a, fake_telnyx):
-    for i in range(webform.SUBMISSIONS_PER_IP):
+def test_a_forged_forwarded_for_header_does_not_escape_the_ip_limit(tenant_a, fake_telnyx, settings):
+    for i in range(settings.WEB_FORM_IP_HOURLY):
         _submit(tenant_a, f"312-555-010{i}", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}")
     assert _submit(tenant_a, "312-555-0109", HTTP_X_FORWARDED_FOR="203.0.113.99").status_code == 429
     assert ConsentEvent.objects.first().evidence["ip"] == IP  # no proxy configured: the header is not trusted
 
 
-def test_submissions_per_number_are_limited_counting_refused_ones(tenant_a, fake_telnyx):
-    for i in range(webform.SUBMISSIONS_PER_NUMBER):
+def test_submissions_per_number_are_limited_counting_refused_ones(tenant_a, fake_telnyx, settings):
+    for i in range(settings.WEB_FORM_NUMBER_DAILY):
         assert _submit(tenant_a, consent=False, ip=f"198.51.100.{i}").status_code == 400
     response = _submit(tenant_a, ip="198.51.100.50")
     assert response.status_code == 429
@@ -541,12 +550,63 @@ def test_the_number_limit_holds_whatever_format_it_is_typed_in(tenant_a, fake_te
     assert len(fake_telnyx.messages()) == 1
 
 
-def test_the_number_limit_resets_after_a_day(tenant_a, fake_telnyx, time_machine):
+def test_the_number_limit_resets_after_a_day(tenant_a, fake_telnyx, time_machine, settings):
     time_machine.move_to(DAYTIME, tick=True)
-    for i in range(webform.SUBMISSIONS_PER_NUMBER + 1):
+    for i in range(settings.WEB_FORM_NUMBER_DAILY + 1):
         _submit(tenant_a, consent=False, ip=f"198.51.100.{i}")
     time_machine.move_to(DAYTIME + timedelta(days=1, minutes=1), tick=True)
     assert _submit(tenant_a, ip="198.51.100.60").status_code == 200
+
+
+def _businesses(count):
+    """`count` more businesses, each with a sender number and a live sign-up page."""
+    return [SenderNumberFactory(business=MembershipFactory().business).business for _ in range(count)]
+
+
+def _submit_to(business, phone=TYPED, *, ip=IP):
+    data = {"phone": phone, "consent": "on", "disclosure_digest": webform.disclosure_for(business=business).digest}
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return Client().post(reverse("join", args=[business.slug]), data, REMOTE_ADDR=ip)
+
+
+def test_one_address_cannot_sign_numbers_up_at_every_business(fake_telnyx, settings, db):
+    settings.WEB_FORM_IP_HOURLY_ALL_BUSINESSES = 4
+    businesses = _businesses(6)
+    statuses = [_submit_to(b, f"312-555-01{i:02d}").status_code for i, b in enumerate(businesses)]
+    assert statuses == [200, 200, 200, 200, 429, 429]
+    response = _submit_to(businesses[5], "312-555-0199")
+    assert "too many sign-up attempts from your connection" in _page(response)
+    assert len(fake_telnyx.messages()) == 4
+    assert _submit_to(businesses[5], "312-555-0199", ip="198.51.100.99").status_code == 200  # another address
+
+
+def test_the_default_address_limit_across_businesses_is_above_one_business_and_below_every_one(settings):
+    assert settings.WEB_FORM_IP_HOURLY < settings.WEB_FORM_IP_HOURLY_ALL_BUSINESSES <= 20
+
+
+def test_one_number_cannot_be_signed_up_at_every_business(fake_telnyx, settings, db):
+    settings.WEB_FORM_NUMBER_DAILY_ALL_BUSINESSES = 3
+    businesses = _businesses(5)
+    statuses = [_submit_to(b, ip=f"198.51.100.{i}").status_code for i, b in enumerate(businesses)]
+    assert statuses == [200, 200, 200, 429, 429]
+    response = _submit_to(businesses[4], ip="198.51.100.77")
+    assert "too many sign-up attempts for this number today" in _page(response)
+    assert len(fake_telnyx.messages()) == 3
+    assert _submit_to(businesses[4], "312-555-0002", ip="198.51.100.78").status_code == 200  # another number
+
+
+def test_the_limits_across_businesses_reset_with_their_windows(fake_telnyx, settings, time_machine, db):
+    settings.WEB_FORM_IP_HOURLY_ALL_BUSINESSES = 1
+    settings.WEB_FORM_NUMBER_DAILY_ALL_BUSINESSES = 2
+    first, second, third = _businesses(3)
+    time_machine.move_to(DAYTIME, tick=False)
+    assert _submit_to(first).status_code == 200
+    assert _submit_to(second, "312-555-0002").status_code == 429  # the address, within the hour
+    time_machine.move_to(DAYTIME + timedelta(hours=1, minutes=1), tick=False)
+    assert _submit_to(second).status_code == 200
+    assert _submit_to(third, ip="198.51.100.9").status_code == 429  # the number, within the day
+    time_machine.move_to(DAYTIME + timedelta(days=1, minutes=1), tick=False)
+    assert _submit_to(third, ip="198.51.100.9").status_code == 200
 
 
 # --- Failures ---------------------------------------------------------------------------------------------------------

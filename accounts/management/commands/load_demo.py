@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -27,7 +28,7 @@ from nextalerts.phones import phone_hash
 from nextalerts.sms.messages import DeliveryReport, InboundMessage
 from subscribers import webform
 from subscribers.models import Keyword, SenderNumber
-from subscribers.services import keyword_create, number_create, number_update
+from subscribers.services import NumberCheckUnavailable, keyword_create, number_create, number_update
 from tracking import clicks, links
 from tracking import services as tracking_services
 from tracking.models import Click, QRCode, Scan
@@ -97,6 +98,18 @@ CAMPAIGN_FAILED = {"+13125550117"}
 CAMPAIGN_CLICKERS = {"+12025550111", "+12025550113", "+13105550114", "+12025550119"}
 
 
+def _demo_number(business):
+    """Registered like any number: the SMS backend must own it (console and run_fake_telnyx own every number)."""
+    try:
+        return number_create(business=business, phone_number=DEMO_NUMBER, messages_per_second=DEMO_MESSAGES_PER_SECOND)
+    except (ValidationError, NumberCheckUnavailable) as exc:
+        why = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        raise CommandError(
+            f"The demo number {DEMO_NUMBER} could not be registered: {why} The demo needs no real provider: "
+            f"run it with SMS_BACKEND=console, or against run_fake_telnyx (SMS_BACKEND={settings.SMS_BACKEND} now)."
+        ) from exc
+
+
 class Command(BaseCommand):
     help = "Create (or show) the demo business, its number, keyword and owner login, with sample activity."
 
@@ -116,9 +129,7 @@ class Command(BaseCommand):
                     support_contact="help@tonys.example",
                     time_zone="America/New_York",
                 )
-            number = SenderNumber.objects.filter(phone_number=DEMO_NUMBER).first() or number_create(
-                business=business, phone_number=DEMO_NUMBER, messages_per_second=DEMO_MESSAGES_PER_SECOND
-            )
+            number = SenderNumber.objects.filter(phone_number=DEMO_NUMBER).first() or _demo_number(business)
             keyword = Keyword.objects.filter(number=number, keyword__iexact=DEMO_KEYWORD).first()
             if keyword is None:
                 keyword = keyword_create(business=business, number=number, keyword=DEMO_KEYWORD)

@@ -1,4 +1,5 @@
-"""Telnyx, through the official SDK (`client.messages.send`).
+"""Telnyx, through the official SDK (`client.messages.send`; `client.phone_numbers.list` for which numbers the account
+owns).
 
 The SDK's automatic retries are off: a retried POST could send the same text twice. The caller retries only what
 Telnyx certainly did not take (HTTP 429, connection refused); a hand-off that ends in doubt is reported as such.
@@ -10,7 +11,7 @@ import httpx
 import telnyx
 from django.conf import settings
 
-from ..messages import SendError, SendOutcomeUnknown, SendResult
+from ..messages import NumberCheckUnavailable, SendError, SendOutcomeUnknown, SendResult
 from .base import BaseSmsBackend
 
 
@@ -38,6 +39,10 @@ def _retry_after(response):
         return max(0.0, float(response.headers.get("retry-after")))
     except (TypeError, ValueError):
         return None
+
+
+# Statuses of a number the account no longer (or never did) hold: on its way out, or an order or port that failed.
+NOT_HELD = {"deleted", "ported-out", "purchase-failed", "port-failed"}
 
 
 class SmsBackend(BaseSmsBackend):
@@ -77,3 +82,25 @@ class SmsBackend(BaseSmsBackend):
         if not message_id:
             raise SendOutcomeUnknown("Telnyx accepted the request but returned no message id")
         return SendResult(provider_message_id=message_id)
+
+    def number_owned(self, phone_number):
+        """Ask Telnyx (GET /v2/phone_numbers?filter[phone_number]=...) whether the account holds `phone_number`.
+
+        The filter takes digits only and matches numbers that contain them, so only an exact match counts.
+        """
+        try:
+            numbers = get_client().phone_numbers.list(
+                filter={"phone_number": phone_number.lstrip("+")},
+                page_size=250,
+                # Else Telnyx answers 503 when it cannot load the numbers' messaging profiles, which are not read here.
+                handle_messaging_profile_error="true",
+            )
+            return any(n.phone_number == phone_number and n.status not in NOT_HELD for n in numbers)
+        except telnyx.APITimeoutError as exc:
+            raise NumberCheckUnavailable("Telnyx did not answer in time") from exc
+        except telnyx.APIConnectionError as exc:
+            raise NumberCheckUnavailable(f"could not reach Telnyx: {exc.__cause__ or exc}") from exc
+        except (telnyx.AuthenticationError, telnyx.PermissionDeniedError) as exc:
+            raise NumberCheckUnavailable(f"Telnyx refused the platform's API key (TELNYX_API_KEY): {exc}") from exc
+        except telnyx.APIStatusError as exc:
+            raise NumberCheckUnavailable(f"Telnyx answered {exc.status_code} to the number look-up") from exc
