@@ -5,7 +5,9 @@ are found from the URL configuration, as tests/dashboard/test_formats_everywhere
 checked too) and none may hold MARKUP raw: only its escaped form.
 """
 
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -213,3 +215,29 @@ def test_no_page_shows_what_others_wrote_as_markup(client, settings):
         ("invitation-accept", "owner"): 403,  # the invitation is for another address
     }
     assert dashboard_route_names() - NOT_PAGES == {name for name, _url in pages}
+
+
+ROOT = Path(__file__).resolve().parents[1]
+# The places that may mark a string safe, and why: each escapes what it was given, or holds nothing anyone typed.
+MARKS_SAFE = {
+    "nextalerts/templatetags/formats.py",  # possessive: escapes the name, then adds the apostrophe
+    "tracking/views.py",  # segno's QR SVG of our own URL; its title holds a keyword (letters, digits) and our ref
+    "tracking/dashboard.py",  # segno's QR SVG of our own URL, with no title
+}
+
+
+def test_no_template_turns_escaping_off_and_only_known_code_marks_strings_safe():
+    templates = {
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "templates").rglob("*.html")
+        if re.search(r"\|\s*safe\b|autoescape\s+off|\|\s*safeseq\b", path.read_text())
+    }
+    code = {
+        str(path.relative_to(ROOT))
+        for path in ROOT.rglob("*.py")
+        if not path.is_relative_to(ROOT / "tests")
+        and ".venv" not in path.parts
+        and re.search(r"\bmark_safe\(|\bSafeString\(|\bSafeText\(", path.read_text())
+    }
+    assert templates == set()
+    assert code == MARKS_SAFE
