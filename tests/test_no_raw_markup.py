@@ -77,7 +77,10 @@ def _marked_business():
         user__full_name=f"Owner {MARKUP}",
     )
     business = owner.business
-    MembershipFactory(business=business, role=Role.MEMBER, user__full_name=f"Member {MARKUP}")
+    # Addresses come through forms that check them; stored as they are here, as if one had slipped through.
+    MembershipFactory(
+        business=business, role=Role.MEMBER, user__full_name=f"Member {MARKUP}", user__email=f'"{MARKUP}"@acme.example'
+    )
     number = SenderNumberFactory(business=business, messaging_profile_id="profile-1")
     keyword = KeywordFactory(number=number, keyword="BLOOM", confirmation_text=f"Welcome {MARKUP} Reply STOP to end.")
     to = number.phone_number
@@ -114,11 +117,17 @@ def _marked_business():
         business=business, campaign=sent, message=message, url=f"https://acme.example/?q={MARKUP}", user_agent=MARKUP
     )
     Campaign.objects.filter(pk=sent.pk).update(status_detail=f"Stopped: {MARKUP}")
-    draft = Campaign.objects.create(business=business, name=f"Draft {MARKUP}", body=MARKUP, sender_number=number)
+    draft = Campaign.objects.create(
+        business=business,
+        name=f"Draft {MARKUP}",
+        body=MARKUP,
+        sender_number=number,
+        media_urls=[f"https://acme.example/a.jpg?{MARKUP}"],
+    )
 
     Invitation.objects.create(
         business=business,
-        email="new@acme.example",
+        email=f'"{MARKUP}"@acme.example',
         role=Role.MEMBER,
         token_hash="f" * 64,
         invited_by=owner.user,
