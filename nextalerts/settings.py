@@ -14,7 +14,7 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from nextalerts import workers
+from nextalerts import security, workers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -71,6 +71,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "nextalerts.security.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -176,6 +177,34 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 # An analytics script (e.g. a self-hosted Plausible) loaded only for visitors who accept analytics cookies; none
 # by default, and then the cookie banner offers essential cookies only.
 ANALYTICS_SCRIPT_URL = env.str("ANALYTICS_SCRIPT_URL", default="")
+
+# --- Content-Security-Policy and Permissions-Policy (nextalerts/security.py) ------------------------------------------
+# No inline script or style anywhere, no plugin, no <base>, forms post only here and to Stripe's pages (the billing
+# buttons post to us, and we redirect to Stripe: form-action covers the redirect too), and no site may frame ours.
+# The analytics script, when configured, is the one other origin: it loads from there and reports there.
+_ANALYTICS = [origin] if (origin := security.origin(ANALYTICS_SCRIPT_URL)) else []
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'", *_ANALYTICS],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:", *_ANALYTICS],  # data: for the icons in Swagger UI's stylesheet
+    "connect-src": ["'self'", *_ANALYTICS],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'", "https://checkout.stripe.com", "https://billing.stripe.com"],
+    "frame-ancestors": ["'none'"],
+}
+# Every browser feature the product does not use, denied to the page and to anything it might embed. (The copy
+# buttons write to the clipboard, which needs no permission for a click.)
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "fullscreen",
+        "geolocation", "gyroscope", "hid", "idle-detection", "magnetometer", "microphone", "midi", "payment",
+        "picture-in-picture", "publickey-credentials-get", "screen-wake-lock", "serial", "usb",
+        "xr-spatial-tracking",
+    )
+}  # fmt: skip
 
 # --- Dashboard sessions and email -------------------------------------------------------------------------------------
 LOGIN_URL = "login"

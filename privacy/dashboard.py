@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -30,7 +31,7 @@ class DeleteBusinessForm(forms.Form):
     def __init__(self, *args, business, **kwargs):
         super().__init__(*args, **kwargs)
         self.business = business
-        self.fields["confirm_name"].help_text = f"Type “{business.name}” exactly as it is written here."
+        self.fields["confirm_name"].help_text = format_html("Type “{}” exactly as it is written here.", business.name)
 
     def clean_confirm_name(self):
         typed = self.cleaned_data["confirm_name"].strip()

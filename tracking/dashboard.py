@@ -141,7 +141,8 @@ def qr_code_detail(request, pk):
         {"device": DEVICE_LABELS.get(row.device_type, row.device_type.title()), "os": row.os, "scans": row.scans}
         for row in selectors.qr_code_scans_by_platform(qr_code=code)
     ]
-    # segno's markup, with nothing typed by a user in it (no title): safe to put in the page as it is.
+    # segno's markup of our own URL, with nothing typed by a user in it (no title, the label stays out of it): safe
+    # to put in the page as it is.
     svg = mark_safe(selectors.qr_code_svg(qr_code=code, size=None).decode())
     return render(
         request,

@@ -74,7 +74,9 @@ def scan(request, slug):
         "rates": RATES,
         # For a phone we did not recognise: "?&body=" is read by both syntaxes (iOS after "&", others after "?").
         "sms_link": f"sms:{phone}?&body={quote(body, safe='')}",
-        "qr_svg": mark_safe(svg.decode()),  # segno's markup around our own URL: no user input in it
+        # segno's markup around our own URL. Its only text is the title: a keyword (letters and digits only, see
+        # subscribers.services.keyword_clean), our ref and the number, and segno escapes it anyway.
+        "qr_svg": mark_safe(svg.decode()),
         "tracks_links": selectors.business_tracks_links(business=qr_code.business),
     }
     response = render(request, "tracking/scan.html", context)

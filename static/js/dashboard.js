@@ -58,6 +58,12 @@
     if (button) copyField(button);
   });
 
+  // <input data-select-on-focus>: the whole value is selected when the field gets focus, ready to copy. (A handler
+  // here, not an onfocus attribute: the Content-Security-Policy runs no inline code.)
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches && event.target.matches("[data-select-on-focus]")) event.target.select();
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-refresh-url]").forEach(refresh);
     document.querySelectorAll("[data-copy]").forEach(function (button) { button.hidden = false; });

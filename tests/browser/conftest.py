@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR") or ROOT / "test-artifacts" / "screenshots")
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 DRIVER_PATHS = ("chromedriver", "/usr/lib/chromium/chromedriver", "/usr/bin/chromedriver")
+POLICY_ERROR = re.compile(r"Content Security Policy|Permissions-Policy", re.IGNORECASE)
 
 
 def _find(names):
@@ -57,6 +58,7 @@ class Browser:
         self.base_url = base_url
         self.name = name
         self.shots = 0
+        self.console = []
 
     def open(self, path):
         self.driver.get(self.base_url + path)
@@ -178,12 +180,21 @@ class Browser:
     def forget_session(self):
         self.driver.delete_all_cookies()
 
+    def policy_errors(self):
+        """What Chromium's console said, since the last look, about the Content-Security-Policy it blocked
+        something under, or a Permissions-Policy it could not read."""
+        self.console += self.driver.get_log("browser")
+        errors = [entry["message"] for entry in self.console if POLICY_ERROR.search(entry["message"])]
+        self.console = []
+        return errors
+
 
 @pytest.fixture
 def browser(chromium_paths, live_server, request, settings):
     binary, driver_path = chromium_paths
     options = webdriver.ChromeOptions()
     options.binary_location = binary
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console, for policy violations
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000",
                      "--disable-gpu", "--lang=en-US"):  # fmt: skip
         options.add_argument(argument)
@@ -194,7 +205,10 @@ def browser(chromium_paths, live_server, request, settings):
     driver.implicitly_wait(2)
     name = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")
     try:
-        yield Browser(driver, live_server.url, name)
+        browser = Browser(driver, live_server.url, name)
+        yield browser
+        # Every browser test also proves its pages run under the Content-Security-Policy: nothing was blocked.
+        assert not browser.policy_errors(), "the browser's console reported policy violations"
     finally:
         driver.quit()
 

@@ -43,7 +43,7 @@ def test_every_member_sees_plan_and_usage(client, tenant_a, fake_stripe, role):
     text = _text(response)
     assert "Your plan: Free" in text
     assert "250 of 1,000 segments used, 750 left" in text
-    assert 'style="width: 25%"' in page and 'aria-label="25% of this period' in page
+    assert '<rect width="25" height="1"/>' in page and 'aria-label="25% of this period' in page
     assert ("Upgrade to Starter" in text) == (role == "owner")
     assert ("Only owners can change the plan" in text) == (role != "owner")
 

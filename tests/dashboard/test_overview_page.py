@@ -188,7 +188,7 @@ def test_join_methods_split_keyword_qr_and_web_form(client, tenant_a):
     response = client.get(URL)
     methods = {m["label"]: (m["count"], m["percent"]) for m in response.context["join_methods"]}
     assert methods == {"Keyword": (2, 50), "QR code": (1, 25), "Web form": (1, 25)}
-    assert 'style="width: 50%"' in response.content.decode()
+    assert '<rect width="50" height="1"/>' in response.content.decode()
 
 
 def test_latest_campaigns_show_delivery_click_through_and_opt_outs(client, tenant_a, tenant_b):
