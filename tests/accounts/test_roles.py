@@ -15,6 +15,7 @@ from django.urls import URLPattern, URLResolver, resolve, reverse
 
 from accounts import services as account_services
 from accounts.models import ApiToken, Invitation, Membership, Role
+from accounts.roles import API_ACTIONS, ROLE_MAP
 from campaigns import services as campaign_services
 from campaigns.models import Campaign, Message
 from consent import services as consent_services
@@ -611,3 +612,33 @@ def test_every_dashboard_page_is_in_the_table():
 
 def test_every_api_endpoint_and_method_is_in_the_table():
     assert _router_actions() - _table_api_actions() == set()
+
+
+def test_the_role_map_says_what_the_table_says():
+    """accounts/roles.py is what both doors consult; the table is the spec it must match, entry for entry."""
+    in_table = {(resource, action): least for resource, action, least, _doors in TABLE}
+    in_map = {(resource, action): least for resource, actions in ROLE_MAP.items() for action, least in actions.items()}
+
+    assert in_map == in_table
+
+
+def test_every_door_names_the_action_of_its_row_in_the_role_map():
+    """Each API viewset and dashboard page declares its (resource, action): the one its row in the table is for."""
+    for resource, action, _least, doors in TABLE:
+        for door in doors:
+            if door.kind == "api":
+                view = resolve(door.where.format(pk=1)).func
+                handler = view.actions[door.method]
+                own = getattr(view.cls, "resource_actions", {})
+                declared = (view.cls.resource, own.get(handler) or API_ACTIONS.get(handler, handler))
+            else:
+                kwargs = {door.id_kwarg: "1"} if door.target else {}
+                entry_resource, get_action, post_action = resolve(
+                    reverse(f"dashboard:{door.where}", kwargs=kwargs)
+                ).func.role_map_entry
+                wanted = post_action if (post_action and door.method == "post") else get_action
+                declared = (entry_resource, wanted)
+            if (resource, action) == ("team", "remove"):
+                assert declared == ("team", "leave"), door  # the page itself checks "remove" for someone else
+                continue
+            assert declared == (resource, action), door
