@@ -74,6 +74,14 @@ def may(membership, resource: str, action: str) -> bool:
     return membership is not None and membership.has_role(role_needed(resource, action))
 
 
+def permits(membership) -> dict[str, dict[str, bool]]:
+    """Every answer of the map for `membership`, for templates: `{% if may.campaigns.create %}`."""
+    return {
+        resource: {action: may(membership, resource, action) for action in actions}
+        for resource, actions in ROLE_MAP.items()
+    }
+
+
 def forbidden_message(*, resource: str, action: str, business_name: str) -> str:
     """What a refused request is told, through either door."""
     return f"This action needs the {role_needed(resource, action)} role in {business_name}."

@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 
 from accounts.models import Business, Role
-from accounts.roles import may, role_needed
+from accounts.roles import may, permits, role_needed
 from accounts.selectors import membership_for, memberships_of
 
 
@@ -155,6 +155,9 @@ def navigation(request):
         "logout_url": reverse_or_none("logout"),
         "membership": membership,
         "business": membership.business,
+        # What the member may do, from the role map: `{% if may.campaigns.create %}` shows a control (the view checks
+        # again). can_admin and can_own are the bare roles; a control that stands for an action asks `may`.
+        "may": permits(membership),
         "can_admin": membership.has_role(Role.ADMIN),
         "can_own": membership.has_role(Role.OWNER),
         "public_base_url": settings.PUBLIC_BASE_URL,
