@@ -10,8 +10,12 @@ dashboard page in the table.
 from dataclasses import dataclass
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, TestCase
 from django.urls import URLPattern, URLResolver, resolve, reverse
+from rest_framework.response import Response
+from rest_framework.test import APIRequestFactory
+from rest_framework.views import APIView
 
 from accounts import services as account_services
 from accounts.models import ApiToken, Invitation, Membership, Role
@@ -642,3 +646,40 @@ def test_every_door_names_the_action_of_its_row_in_the_role_map():
                 assert declared == ("team", "leave"), door  # the page itself checks "remove" for someone else
                 continue
             assert declared == (resource, action), door
+
+
+class _NotesView(APIView):
+    """A plain API view (not a viewset) on the default permission class: it is read by its method."""
+
+    resource = "subscribers"
+
+    def get(self, request):
+        return Response({"ok": True})
+
+    def patch(self, request):
+        return Response({"ok": True})
+
+
+class _NamelessView(APIView):
+    def get(self, request):
+        return Response({"ok": True})
+
+
+def _plain(view, method, membership):
+    _token, secret = account_services.api_token_create(user=membership.user, business=membership.business)
+    request = getattr(APIRequestFactory(), method)("/plain/", {}, format="json", HTTP_AUTHORIZATION=f"Token {secret}")
+    return view.as_view()(request)
+
+
+@pytest.mark.parametrize(
+    ("role", "method", "status"), [("member", "get", 200), ("member", "patch", 403), ("admin", "patch", 200)]
+)
+def test_a_plain_api_view_is_held_to_the_map_by_its_method(tenant_a, role, method, status):
+    response = _plain(_NotesView, method, getattr(tenant_a, role))
+
+    assert response.status_code == status
+
+
+def test_an_api_view_without_a_resource_is_a_configuration_error_not_an_open_door(tenant_a):
+    with pytest.raises(ImproperlyConfigured, match="names no `resource`"):
+        _plain(_NamelessView, "get", tenant_a.owner)
