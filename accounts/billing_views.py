@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from nextalerts.dashboard import can, dashboard_view
 
 from . import billing
-from .models import Business, Role
+from .models import Business
 
 
 def _return_url(request) -> str:
@@ -22,7 +22,7 @@ def _return_url(request) -> str:
 
 @never_cache
 @require_http_methods(["GET", "HEAD"])
-@dashboard_view(Role.MEMBER)
+@dashboard_view("billing")
 def billing_page(request):
     business = request.business
     now = timezone.now()
@@ -53,7 +53,7 @@ def billing_page(request):
             "past_due": billing.billing_enabled() and business.billing_status == Business.BillingStatus.PAST_DUE,
             "pause_at": pause_at,
             "paused": billing.campaigns_paused(business, now),
-            "can_manage": can(request, Role.OWNER),
+            "can_manage": can(request, "billing", "change"),
             "has_customer": bool(business.stripe_customer_id),
         },
     )
@@ -61,7 +61,7 @@ def billing_page(request):
 
 @never_cache
 @require_POST
-@dashboard_view(Role.OWNER)
+@dashboard_view("billing", "change")
 def billing_checkout(request):
     """Start Stripe Checkout for the chosen plan; Stripe takes the card on its own page."""
     try:
@@ -82,7 +82,7 @@ def billing_checkout(request):
 
 @never_cache
 @require_POST
-@dashboard_view(Role.OWNER)
+@dashboard_view("billing", "change")
 def billing_portal(request):
     """Open Stripe's customer portal: change the card, see invoices, switch plan or cancel."""
     try:

@@ -22,7 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from nextalerts.dashboard import business_object, can, dashboard_view, paginate, query_without_page
+from nextalerts.dashboard import business_object, can, dashboard_view, forbidden, paginate, query_without_page
 from nextalerts.http import client_ip
 
 from . import selectors, services
@@ -64,15 +64,6 @@ def _log_in(request, user, business):
 
 def _not_found(request, title, text, *, status=404):
     return render(request, "accounts/not_found.html", {"title": title, "text": text}, status=status)
-
-
-def _forbidden(request, needed_role):
-    return render(
-        request,
-        "dashboard/forbidden.html",
-        {"needed_role": Role(needed_role).label, "your_role": Role(request.membership.role).label},
-        status=403,
-    )
 
 
 # --- logged-out pages -------------------------------------------------------------------------------------------------
@@ -215,7 +206,7 @@ def invitation_accept(request, token):
 
 # --- Settings: the business -------------------------------------------------------------------------------------------
 @never_cache
-@dashboard_view(Role.MEMBER, write_role=Role.OWNER)
+@dashboard_view("business", post="change")
 @require_http_methods(["GET", "HEAD", "POST"])
 def settings_page(request):
     business = request.membership.business
@@ -238,7 +229,7 @@ def settings_page(request):
         "accounts/settings.html",
         {
             "form": form,
-            "can_edit": can(request, Role.OWNER),
+            "can_edit": can(request, "business", "change"),
             "switchable": selectors.memberships_of(user=request.user),
             "section": "business",
         },
@@ -271,7 +262,7 @@ def switch_business(request):
 
 # --- Settings: the team -----------------------------------------------------------------------------------------------
 @never_cache
-@dashboard_view(Role.MEMBER, write_role=Role.OWNER)
+@dashboard_view("team", post="invite")
 @require_http_methods(["GET", "HEAD", "POST"])
 def team(request):
     business = request.membership.business
@@ -298,7 +289,7 @@ def team(request):
                     f"{services.invitation_link(token=token)}",
                 )
             return redirect("dashboard:team")
-    is_owner = can(request, Role.OWNER)
+    is_owner = can(request, "team", "invite")
     return render(
         request,
         "accounts/team.html",
@@ -314,7 +305,7 @@ def team(request):
     )
 
 
-@dashboard_view(Role.OWNER)
+@dashboard_view("team", "change_role")
 @require_POST
 def team_role(request, pk):
     membership = business_object(request, Membership.objects.select_related("user", "business"), pk=pk)
@@ -331,13 +322,13 @@ def team_role(request, pk):
     return redirect("dashboard:team")
 
 
-@dashboard_view(Role.MEMBER)
+@dashboard_view("team", "leave")
 @require_POST
 def team_remove(request, pk):
     membership = business_object(request, Membership.objects.select_related("user", "business"), pk=pk)
     leaving = membership.user_id == request.user.pk
-    if not leaving and not can(request, Role.OWNER):
-        return _forbidden(request, Role.OWNER)
+    if not leaving and not can(request, "team", "remove"):
+        return forbidden(request, "team", "remove")
     try:
         services.membership_remove(membership=membership, request=request)
     except services.TeamError as exc:
@@ -351,7 +342,7 @@ def team_remove(request, pk):
     return redirect("dashboard:team")
 
 
-@dashboard_view(Role.OWNER)
+@dashboard_view("invitations", "cancel")
 @require_POST
 def invitation_cancel(request, pk):
     invitation = business_object(request, Invitation, pk=pk, accepted_at__isnull=True)
@@ -362,7 +353,7 @@ def invitation_cancel(request, pk):
 
 # --- Settings: API tokens ---------------------------------------------------------------------------------------------
 @never_cache
-@dashboard_view(Role.OWNER)
+@dashboard_view("api_tokens", post="create")
 @require_http_methods(["GET", "HEAD", "POST"])
 def tokens(request):
     business = request.membership.business
@@ -386,7 +377,7 @@ def tokens(request):
     )
 
 
-@dashboard_view(Role.OWNER)
+@dashboard_view("api_tokens", "revoke")
 @require_POST
 def token_revoke(request, key):
     token = business_object(request, ApiToken, token_key=key[:64])
@@ -403,7 +394,7 @@ ACCOUNT_FORMS = {"name": NameForm, "email": EmailChangeForm, "password": Passwor
 
 
 @never_cache
-@dashboard_view(Role.MEMBER)
+@dashboard_view("account", post="change")
 @require_http_methods(["GET", "HEAD", "POST"])
 def account(request):
     """Every role edits their own name, email and password here, and only their own: the user is the session's."""
@@ -461,7 +452,7 @@ def _account_change(request, chosen, data) -> str:
 
 
 @never_cache
-@dashboard_view(Role.MEMBER)
+@dashboard_view("account", post="change")
 @require_http_methods(["GET", "HEAD", "POST"])
 def account_email_confirm(request, token):
     """The link sent to a new address: it shows the change and makes it on POST, for the account it was sent for

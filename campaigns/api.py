@@ -7,8 +7,6 @@ from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.models import Role
-from accounts.permissions import ADMINS_WRITE
 from nextalerts.api import BusinessViewSet, choice_filter, phone_filter
 from subscribers.api import BusinessNumberField
 from tracking.models import Click
@@ -171,8 +169,7 @@ class CampaignViewSet(
     """Campaigns: written as drafts, launched now or at send_at, cancelled while messages are still queued."""
 
     queryset = Campaign.objects.all()
-    # Members read; admins and owners write, launch and cancel (as in the dashboard).
-    role_map = ADMINS_WRITE
+    resource = "campaigns"  # who may write, draft, launch and cancel: accounts/roles.py
 
     def get_serializer_class(self):
         return CampaignDetailSerializer if self.action in ("retrieve", "launch", "cancel") else CampaignSerializer
@@ -205,7 +202,7 @@ class CampaignViewSet(
         return Response(self.get_serializer(campaign).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=DraftRequestSerializer, responses={200: DraftsSerializer})
-    @action(detail=False, methods=["post"], role_map=ADMINS_WRITE)
+    @action(detail=False, methods=["post"])
     def draft(self, request):
         """Up to three suggested bodies written from a brief, each already checked (business name, opt-out, length,
         no public link shorteners); drafts that could not be made to pass are left out."""
@@ -287,9 +284,8 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 
     queryset = Message.objects.all()
     serializer_class = MessageSerializer
-    # Members read; sending needs an admin. Only the methods offered: PUT/PATCH/DELETE answer 405 for every role,
-    # not "needs the admin role" to a member.
-    role_map = {"GET": Role.MEMBER, "HEAD": Role.MEMBER, "OPTIONS": Role.MEMBER, "POST": Role.ADMIN}
+    resource = "messages"
+    resource_actions = {"create": "send"}  # the same action as a reply from the inbox
 
     def get_queryset(self):
         clicks = _person_clicks(self.request.business)

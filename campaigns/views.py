@@ -16,7 +16,6 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts.models import Role
 from nextalerts.dashboard import (
     business_object,
     can,
@@ -70,7 +69,7 @@ def _campaign(request, pk):
 
 
 @require_safe
-@dashboard_view()
+@dashboard_view("campaigns")
 @in_business_time
 def campaign_list(request):
     page = paginate(request, selectors.campaigns_for_list(business=request.business))
@@ -127,7 +126,7 @@ def _tag_ids(values) -> list[int]:
 
 
 @require_POST
-@dashboard_view(Role.ADMIN)
+@dashboard_view("campaigns", "measure")
 def campaign_measure(request):
     """How the body being typed will be billed, and how many subscribers the chosen audience has now."""
     media = [line for line in request.POST.get("media_urls", "").splitlines() if line.strip()][: services.MAX_MEDIA]
@@ -143,7 +142,7 @@ def campaign_measure(request):
 
 
 @require_POST
-@dashboard_view(Role.ADMIN)
+@dashboard_view("campaigns", "draft")
 def campaign_draft(request):
     """Up to three checked drafts from a brief ("Write it for me"): a fragment for the composer's script, or a page of
     its own when the browser posts the form without it."""
@@ -263,14 +262,14 @@ def _saved_notice(campaign) -> str:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@dashboard_view(Role.ADMIN)
+@dashboard_view("campaigns", "create")
 @in_business_time
 def campaign_create(request):
     return _compose(request)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@dashboard_view(Role.ADMIN)
+@dashboard_view("campaigns", "change")
 @in_business_time
 def campaign_edit(request, pk):
     campaign = _campaign(request, pk)
@@ -317,7 +316,7 @@ def _stats_context(request, campaign) -> dict:
 
 
 @require_safe
-@dashboard_view()
+@dashboard_view("campaigns")
 @in_business_time
 def campaign_detail(request, pk):
     campaign = _campaign(request, pk)
@@ -325,14 +324,14 @@ def campaign_detail(request, pk):
     context.update(
         tags=list(campaign.tags.all()),
         measurement=selectors.campaign_measurement(campaign=campaign),
-        can_write=can(request, Role.ADMIN),
+        can_write=can(request, "campaigns", "change"),
         launch_schedules=bool(campaign.send_at and campaign.send_at > timezone.now()),
     )
     return render(request, "dashboard/campaigns/detail.html", context)
 
 
 @require_safe
-@dashboard_view()
+@dashboard_view("campaigns")
 @in_business_time
 def campaign_stats_fragment(request, pk):
     campaign = _campaign(request, pk)
@@ -353,7 +352,7 @@ def _act(request, campaign, *, template, action, notice, extra=None):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@dashboard_view(Role.ADMIN)
+@dashboard_view("campaigns", "launch")
 @in_business_time
 def campaign_launch(request, pk):
     """A saved draft sent now, or scheduled when it has a time in the future, as POST .../launch/ does in the API."""
@@ -377,7 +376,7 @@ def campaign_launch(request, pk):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@dashboard_view(Role.ADMIN)
+@dashboard_view("campaigns", "cancel")
 @in_business_time
 def campaign_cancel(request, pk):
     return _act(
@@ -390,7 +389,7 @@ def campaign_cancel(request, pk):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@dashboard_view(Role.ADMIN)
+@dashboard_view("campaigns", "delete")
 @in_business_time
 def campaign_delete(request, pk):
     campaign = _campaign(request, pk)

@@ -4,7 +4,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers
 
-from accounts.models import Role
 from nextalerts.api import BusinessViewSet, phone_filter
 from nextalerts.phones import InvalidPhoneNumber, phone_hash, to_e164
 
@@ -25,6 +24,7 @@ class ConsentEventSerializer(serializers.ModelSerializer):
 class ConsentEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BusinessViewSet):
     queryset = ConsentEvent.objects.all()
     serializer_class = ConsentEventSerializer
+    resource = "consent_events"
 
     def get_queryset(self):
         queryset = super().get_queryset()
@@ -55,13 +55,7 @@ class SuppressionViewSet(
 
     queryset = Suppression.objects.all()
     serializer_class = SuppressionSerializer
-    role_map = {
-        "GET": Role.MEMBER,
-        "HEAD": Role.MEMBER,
-        "OPTIONS": Role.MEMBER,
-        "POST": Role.MEMBER,
-        "DELETE": Role.ADMIN,
-    }
+    resource = "suppressions"
 
     def get_queryset(self):
         queryset = super().get_queryset()

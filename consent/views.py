@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role
 from campaigns.models import Message
 from nextalerts import simulator
 from nextalerts.dashboard import business_object, can, dashboard_view, paginate, query_without_page
@@ -115,7 +114,7 @@ def _join_methods(activity: selectors.ConsentActivity) -> list[dict]:
     ]
 
 
-@dashboard_view()
+@dashboard_view("overview")
 def overview(request):
     business = request.business
     activity = selectors.consent_activity(business=business)
@@ -151,7 +150,7 @@ class LedgerFilterForm(PhoneCleanMixin, forms.Form):
     )
 
 
-@dashboard_view()
+@dashboard_view("consent_events")
 def compliance(request):
     business = request.business
     form = LedgerFilterForm(request.GET or None)
@@ -178,7 +177,7 @@ def compliance(request):
 
 
 @require_POST
-@dashboard_view()
+@dashboard_view("consent_events", "verify")
 def compliance_verify(request):
     """Checking the chain changes nothing, so any member may ask for it; it walks the whole ledger, hence on
     request rather than on every page view."""
@@ -204,7 +203,7 @@ class SuppressionAddForm(PhoneCleanMixin, forms.Form):
     )
 
 
-@dashboard_view()  # adding a number only ever stops texts: any member may (as in the API); removing needs an admin
+@dashboard_view("suppressions", post="create")  # who may add and remove: accounts/roles.py
 def suppressions(request):
     business = request.business
     add_form = SuppressionAddForm(request.POST if request.method == "POST" else None, prefix="add")
@@ -238,14 +237,14 @@ def suppressions(request):
             "add_form": add_form,
             "page": page,
             "query": query_without_page(request),
-            "can_remove": can(request, Role.ADMIN),
+            "can_remove": can(request, "suppressions", "delete"),
             "section": "suppressions",
         },
     )
 
 
 @require_POST
-@dashboard_view(Role.ADMIN)
+@dashboard_view("suppressions", "delete")
 def suppression_remove(request, pk):
     suppression = business_object(request, Suppression, pk=pk)
     try:
@@ -268,7 +267,7 @@ class EvidenceForm(PhoneCleanMixin, forms.Form):
     phone = _phone_field("Phone number")
 
 
-@dashboard_view()
+@dashboard_view("consent_events", "evidence")
 def evidence_export(request):
     business = request.business
     form = EvidenceForm(request.GET if "phone" in request.GET else None)
@@ -371,7 +370,7 @@ def _conversation(request, number, phone) -> dict:
 
 
 @debug_only
-@dashboard_view(write_role=Role.ADMIN)
+@dashboard_view("simulator", post="send")
 def simulator_page(request):
     business = request.business
     numbers = list(SenderNumber.objects.filter(business=business).order_by("id"))
@@ -408,13 +407,13 @@ def simulator_page(request):
             "quick_texts": [*keywords, "HELP", "STOP", "START"],
             "available": simulator.simulator_available(),
             "conversation": _conversation(request, number, phone),
-            "can_send": can(request, Role.ADMIN),
+            "can_send": can(request, "simulator", "send"),
         },
     )
 
 
 @debug_only
-@dashboard_view()
+@dashboard_view("simulator")
 def simulator_conversation(request):
     number, phone = _conversation_params(request)
     return render(

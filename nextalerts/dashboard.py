@@ -17,13 +17,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 
 from accounts.models import Business, Role
+from accounts.roles import may, permits, role_needed
 from accounts.selectors import membership_for, memberships_of
 
 
-def dashboard_view(role: str = Role.MEMBER, *, write_role: str | None = None):
-    """Require a logged-in member of the current business with `role` (for any method) and, when given,
-    `write_role` for POST. Sets `request.membership`. A user without the role sees a page that says which role
-    the action needs (403), not an error."""
+def dashboard_view(resource: str, action: str = "view", *, post: str | None = None):
+    """Require a logged-in member of the current business whom the role map (accounts/roles.py) lets do `action` on
+    `resource` (for any method) and, when given, `post` for POST. Sets `request.membership`. A user without the role
+    sees a page that says which role the action needs (403), not an error."""
+    role_needed(resource, action)  # an action the map does not hold fails at import, not at the first request
+    if post is not None:
+        role_needed(resource, post)
 
     def decorator(view):
         @functools.wraps(view)
@@ -36,19 +40,28 @@ def dashboard_view(role: str = Role.MEMBER, *, write_role: str | None = None):
             if membership.business.status == Business.Status.DELETED:
                 return redirect("no-business")
             request.membership = membership
-            needed = write_role if (write_role and request.method == "POST") else role
-            if not membership.has_role(needed):
-                return render(
-                    request,
-                    "dashboard/forbidden.html",
-                    {"needed_role": Role(needed).label, "your_role": Role(membership.role).label},
-                    status=403,
-                )
+            wanted = post if (post and request.method == "POST") else action
+            if not may(membership, resource, wanted):
+                return forbidden(request, resource, wanted)
             return view(request, *args, **kwargs)
 
+        wrapper.role_map_entry = (resource, action, post)
         return wrapper
 
     return decorator
+
+
+def forbidden(request, resource: str, action: str):
+    """The 403 page: which role `action` on `resource` needs, and the member's own."""
+    return render(
+        request,
+        "dashboard/forbidden.html",
+        {
+            "needed_role": Role(role_needed(resource, action)).label,
+            "your_role": Role(request.membership.role).label,
+        },
+        status=403,
+    )
 
 
 def form_add_service_errors(form, exc: ValidationError, *, renamed: dict[str, str] | None = None) -> None:
@@ -62,10 +75,10 @@ def form_add_service_errors(form, exc: ValidationError, *, renamed: dict[str, st
         form.add_error(field if field in form.fields else None, messages)
 
 
-def can(request, role: str) -> bool:
-    """Whether the current member has `role` (for showing or hiding controls; the view checks again)."""
-    membership = getattr(request, "membership", None)
-    return membership is not None and membership.has_role(role)
+def can(request, resource: str, action: str) -> bool:
+    """Whether the current member may do `action` on `resource` (for showing or hiding controls; the view checks
+    again)."""
+    return may(getattr(request, "membership", None), resource, action)
 
 
 def business_object(request, queryset_or_model, **lookup):
@@ -97,21 +110,21 @@ def query_without_page(request) -> str:
 class NavItem:
     label: str
     url_name: str
-    role: str = Role.MEMBER
+    resource: str  # shown to whoever may view it (accounts/roles.py)
     debug_only: bool = False
 
 
 # The sidebar, in order. Items whose page is not installed, or needs a role the member lacks, are left out.
 NAVIGATION = [
-    NavItem("Overview", "dashboard:overview"),
-    NavItem("Subscribers", "dashboard:subscribers"),
-    NavItem("Inbox", "dashboard:inbox"),
-    NavItem("Campaigns", "dashboard:campaigns"),
-    NavItem("QR codes", "dashboard:qr-codes"),
-    NavItem("Numbers & keywords", "dashboard:numbers"),
-    NavItem("Compliance", "dashboard:compliance"),
-    NavItem("Settings", "dashboard:settings"),
-    NavItem("Phone simulator", "dashboard:simulator", debug_only=True),
+    NavItem("Overview", "dashboard:overview", "overview"),
+    NavItem("Subscribers", "dashboard:subscribers", "subscribers"),
+    NavItem("Inbox", "dashboard:inbox", "messages"),
+    NavItem("Campaigns", "dashboard:campaigns", "campaigns"),
+    NavItem("QR codes", "dashboard:qr-codes", "qr_codes"),
+    NavItem("Numbers & keywords", "dashboard:numbers", "numbers"),
+    NavItem("Compliance", "dashboard:compliance", "consent_events"),
+    NavItem("Settings", "dashboard:settings", "business"),
+    NavItem("Phone simulator", "dashboard:simulator", "simulator", debug_only=True),
 ]
 
 
@@ -126,7 +139,7 @@ def navigation(request):
     for item in NAVIGATION:
         if item.debug_only and not settings.DEBUG:
             continue
-        if not membership.has_role(item.role):
+        if not may(membership, item.resource, "view"):
             continue
         try:
             url = reverse(item.url_name)
@@ -142,6 +155,9 @@ def navigation(request):
         "logout_url": reverse_or_none("logout"),
         "membership": membership,
         "business": membership.business,
+        # What the member may do, from the role map: `{% if may.campaigns.create %}` shows a control (the view checks
+        # again). can_admin and can_own are the bare roles; a control that stands for an action asks `may`.
+        "may": permits(membership),
         "can_admin": membership.has_role(Role.ADMIN),
         "can_own": membership.has_role(Role.OWNER),
         "public_base_url": settings.PUBLIC_BASE_URL,

@@ -50,14 +50,14 @@ def _page(request, form, status=200):
 
 
 @never_cache
-@dashboard_view(Role.OWNER)
+@dashboard_view("data")
 @require_http_methods(["GET", "HEAD"])
 def data_page(request):
     return _page(request, DeleteBusinessForm(business=request.membership.business))
 
 
 @never_cache
-@dashboard_view(Role.OWNER)
+@dashboard_view("data", "export")
 @require_POST
 def data_export(request):
     business = request.membership.business
@@ -67,7 +67,7 @@ def data_export(request):
 
 
 @never_cache
-@dashboard_view(Role.OWNER)
+@dashboard_view("data", "delete")
 @require_POST
 def data_delete(request):
     business = request.membership.business

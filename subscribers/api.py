@@ -4,8 +4,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status
 
-from accounts.models import Role
-from accounts.permissions import ADMINS_WRITE
 from nextalerts.api import BusinessViewSet, choice_filter, phone_filter
 
 from . import services
@@ -50,13 +48,7 @@ class NumberViewSet(
 ):
     queryset = SenderNumber.objects.all()
     serializer_class = NumberSerializer
-    role_map = {
-        "GET": Role.MEMBER,
-        "HEAD": Role.MEMBER,
-        "OPTIONS": Role.MEMBER,
-        "POST": Role.ADMIN,
-        "DELETE": Role.ADMIN,
-    }
+    resource = "numbers"
 
     def perform_create(self, serializer):
         try:
@@ -84,7 +76,7 @@ class KeywordViewSet(
 ):
     queryset = Keyword.objects.all()
     serializer_class = KeywordSerializer
-    role_map = ADMINS_WRITE
+    resource = "keywords"
 
     def get_queryset(self):
         return super().get_queryset().select_related("number")
@@ -147,6 +139,7 @@ class SubscriberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
 
     queryset = Subscriber.objects.all()
     serializer_class = SubscriberSerializer
+    resource = "subscribers"
 
     def get_queryset(self):
         queryset = super().get_queryset().prefetch_related("tags")

@@ -15,11 +15,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Role
 from campaigns.services import SendRefused, conversation_reply
 from consent import replies
 from consent import services as consent_services
-from nextalerts.dashboard import business_object, dashboard_view, form_add_service_errors, paginate, query_without_page
+from nextalerts.dashboard import (
+    business_object,
+    can,
+    dashboard_view,
+    form_add_service_errors,
+    paginate,
+    query_without_page,
+)
 from nextalerts.phones import phone_display
 
 from . import selectors, services
@@ -44,7 +50,7 @@ def _filters(request) -> dict:
     }
 
 
-@dashboard_view()
+@dashboard_view("subscribers")
 def subscriber_list(request):
     filters = _filters(request)
     page = paginate(request, selectors.subscriber_list(business=request.business, **filters))
@@ -88,7 +94,7 @@ def _iso(value) -> str:
     return value.isoformat() if value else ""
 
 
-@dashboard_view()
+@dashboard_view("subscribers", "export")
 def subscriber_export(request):
     queryset = selectors.subscriber_list(business=request.business, **_filters(request))
     writer = csv.writer(_Echo())
@@ -118,10 +124,10 @@ def subscriber_export(request):
     return response
 
 
-@dashboard_view(write_role=Role.ADMIN)
+@dashboard_view("subscribers", post="change")
 def subscriber_detail(request, pk):
     subscriber = business_object(request, Subscriber.objects.select_related("number", "qr_code"), pk=pk)
-    can_edit = request.membership.has_role(Role.ADMIN)
+    can_edit = can(request, "subscribers", "change")
     if request.method == "POST":
         form = SubscriberEditForm(request.POST)
         if form.is_valid():
@@ -185,12 +191,12 @@ def _inbox(request, *, page_number=None, reply_form=None, status=200):
     )
 
 
-@dashboard_view()
+@dashboard_view("messages")
 def inbox(request):
     return _inbox(request)
 
 
-@dashboard_view(Role.ADMIN)
+@dashboard_view("messages", "send")
 def inbox_reply(request):
     if request.method != "POST":
         return redirect("dashboard:inbox")
@@ -214,7 +220,7 @@ def inbox_reply(request):
 # --- Numbers and keywords ---------------------------------------------------------------------------------------------
 
 
-@dashboard_view()
+@dashboard_view("numbers")
 def number_list(request):
     return render(
         request,
@@ -245,7 +251,7 @@ def _help_requirements(business) -> list[dict]:
     return requirements
 
 
-@dashboard_view(Role.ADMIN)
+@dashboard_view("help_reply", "change")
 def help_reply_edit(request):
     business = request.business
     standard = replies.standard_help_reply(business)
@@ -276,7 +282,7 @@ def help_reply_edit(request):
     )
 
 
-@dashboard_view(Role.ADMIN)
+@dashboard_view("numbers", "create")
 def number_create(request):
     form = NumberCreateForm(request.POST or None)
     status = 200
@@ -296,7 +302,7 @@ def number_create(request):
     return render(request, "dashboard/numbers/number_form.html", {"form": form, "number": None}, status=status)
 
 
-@dashboard_view(Role.ADMIN)
+@dashboard_view("numbers", "change")
 def number_edit(request, pk):
     number = business_object(request, SenderNumber, pk=pk)
     form = NumberEditForm(
@@ -317,7 +323,7 @@ def number_edit(request, pk):
     return render(request, "dashboard/numbers/number_form.html", {"form": form, "number": number})
 
 
-@dashboard_view(Role.ADMIN)
+@dashboard_view("numbers", "delete")
 def number_delete(request, pk):
     number = business_object(request, SenderNumber, pk=pk)
     if request.method == "POST":
@@ -354,7 +360,7 @@ def _keyword_page(request, form, keyword):
     )
 
 
-@dashboard_view(Role.ADMIN)
+@dashboard_view("keywords", "create")
 def keyword_create(request):
     initial = {"is_active": True}
     wanted = request.GET.get("number", "")
@@ -375,7 +381,7 @@ def keyword_create(request):
     return _keyword_page(request, form, None)
 
 
-@dashboard_view(Role.ADMIN)
+@dashboard_view("keywords", "change")
 def keyword_edit(request, pk):
     keyword = business_object(request, Keyword.objects.select_related("number"), pk=pk)
     form = KeywordForm(
@@ -399,7 +405,7 @@ def keyword_edit(request, pk):
     return _keyword_page(request, form, keyword)
 
 
-@dashboard_view(Role.ADMIN)
+@dashboard_view("keywords", "delete")
 def keyword_delete(request, pk):
     keyword = business_object(request, Keyword.objects.select_related("number"), pk=pk)
     if request.method == "POST":

@@ -7,7 +7,6 @@ from rest_framework import exceptions, mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.reverse import reverse
 
-from accounts.permissions import ADMINS_WRITE
 from nextalerts.api import BusinessViewSet
 from subscribers.api import BusinessNumberField
 from subscribers.models import Keyword
@@ -117,8 +116,8 @@ class QRCodeViewSet(
 
     queryset = QRCode.objects.all()
     serializer_class = QRCodeSerializer
-    # Members see codes and download their images; admins make, change and delete them, like keywords.
-    role_map = ADMINS_WRITE
+    resource = "qr_codes"
+    resource_actions = {"image_svg": "view", "image_png": "view"}  # members download the images
     image_actions = ("image_svg", "image_png")
 
     def get_queryset(self):

@@ -12,7 +12,6 @@ from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_safe
 
-from accounts.models import Role
 from nextalerts.dashboard import (
     business_object,
     can,
@@ -93,7 +92,7 @@ def _qr_code(request, pk):
 
 
 @require_safe
-@dashboard_view()
+@dashboard_view("qr_codes")
 def qr_code_list(request):
     page = paginate(request, selectors.qr_codes_for_list(business=request.business))
     codes = list(page.object_list)
@@ -112,7 +111,7 @@ def qr_code_list(request):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@dashboard_view(Role.ADMIN)
+@dashboard_view("qr_codes", "create")
 def qr_code_create(request):
     form = QRCodeCreateForm(request.POST if request.method == "POST" else None, business=request.business)
     if request.method == "POST" and form.is_valid():
@@ -133,7 +132,7 @@ def qr_code_create(request):
 
 
 @require_safe
-@dashboard_view()
+@dashboard_view("qr_codes")
 def qr_code_detail(request, pk):
     code = _qr_code(request, pk)
     stats = selectors.qr_code_stats(qr_codes=[code])[code.pk]
@@ -154,13 +153,13 @@ def qr_code_detail(request, pk):
             "svg": svg,
             "url": selectors.qr_code_url(code),
             "join_url": join_form_url(business=request.business),
-            "can_write": can(request, Role.ADMIN),
+            "can_write": can(request, "qr_codes", "change"),
         },
     )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@dashboard_view(Role.ADMIN)
+@dashboard_view("qr_codes", "change")
 def qr_code_edit(request, pk):
     code = _qr_code(request, pk)
     initial = {"label": code.label, "is_active": code.is_active}
@@ -182,7 +181,7 @@ def qr_code_edit(request, pk):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@dashboard_view(Role.ADMIN)
+@dashboard_view("qr_codes", "delete")
 def qr_code_delete(request, pk):
     code = _qr_code(request, pk)
     if request.method != "POST":
@@ -202,7 +201,7 @@ def _download(content: bytes, *, code: QRCode, extension: str, content_type: str
 
 
 @require_safe
-@dashboard_view()
+@dashboard_view("qr_codes")
 def qr_code_svg(request, pk):
     code = _qr_code(request, pk)
     svg = selectors.qr_code_svg(qr_code=code, size=selectors.DEFAULT_SIZE)
@@ -210,7 +209,7 @@ def qr_code_svg(request, pk):
 
 
 @require_safe
-@dashboard_view()
+@dashboard_view("qr_codes")
 def qr_code_png(request, pk):
     code = _qr_code(request, pk)
     png = selectors.qr_code_png(qr_code=code, size=PRINT_PNG_SIZE)

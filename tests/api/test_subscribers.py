@@ -243,8 +243,8 @@ def test_a_subscribed_number_cannot_be_unsubscribed_by_a_patch_either(tenant_a, 
     assert subscriber.status == Subscriber.Status.SUBSCRIBED
 
 
-@pytest.mark.parametrize("role", ["member", "admin"])
-def test_every_role_can_annotate_a_subscriber(tenant_a, role):
+@pytest.mark.parametrize("role", ["admin", "owner"])
+def test_admins_and_owners_annotate_a_subscriber(tenant_a, role):
     subscriber = _join(tenant_a)
 
     response = api_client(getattr(tenant_a, role)).patch(
@@ -254,3 +254,16 @@ def test_every_role_can_annotate_a_subscriber(tenant_a, role):
     assert response.status_code == 200
     subscriber.refresh_from_db()
     assert subscriber.notes == f"by {role}"
+
+
+def test_a_member_may_not_annotate_a_subscriber_as_in_the_dashboard(tenant_a):
+    subscriber = _join(tenant_a)
+
+    response = api_client(tenant_a.member).patch(
+        f"{SUBSCRIBERS}{subscriber.pk}/", {"notes": "by member"}, format="json"
+    )
+
+    assert response.status_code == 403
+    assert response.json() == {"error": "This action needs the admin role in Tony's Pizza."}
+    subscriber.refresh_from_db()
+    assert subscriber.notes == ""
