@@ -3,7 +3,7 @@
 
 Which ones follow from how the view is built, so a new endpoint gets them without asking: 401 and 403 wherever a
 token is needed (no or a dead token; a role, or a session's CSRF check, that does not allow it), 404 where the path
-names an object or a list takes a cursor, 400 wherever a body or a query parameter can be wrong, and 429 with
+names an object or a list takes a cursor, 400 for every write and wherever a query parameter can be wrong, and 429 with
 Retry-After where a view is throttled. Others an endpoint adds itself with `error_response()` (campaign drafting's
 429, 502 and 503). A serializer field with `nullable_on_read = True` is declared nullable in answers only.
 """
@@ -53,7 +53,8 @@ class AutoSchema(openapi.AutoSchema):
         guarded = any(
             not issubclass(permission, permissions.AllowAny) for permission in getattr(view, "permission_classes", [])
         )
-        has_input = self.method in ("POST", "PUT", "PATCH") or bool(self.get_override_parameters())
+        # Any write may be refused for the state of what it writes to (deleting a campaign that was sent).
+        has_input = self.method not in ("GET", "HEAD", "OPTIONS") or bool(self.get_override_parameters())
         listed = self._is_list_view() and self._get_paginator() is not None
         if has_input or listed:
             statuses.append("400")

@@ -210,3 +210,44 @@ def test_the_schema_gives_page_size_its_bounds(schema):
                     assert parameter["schema"] == {"type": "integer", "minimum": 1, "maximum": 500}, (method, path)
                     assert "1 to 500" in parameter["description"]
     assert any(p["name"] == "page_size" for p in _operation(schema, "get", "/api/v1/messages/")["parameters"])
+
+
+# --- what the fuzz run found ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/numbers/1.4e-45/", "/api/v1/campaigns/0.5/launch/", "/api/v1/qr-codes/0.5/image.png"]
+)
+def test_an_api_address_nothing_answers_is_a_json_404_in_production(tenant_a, settings, path):
+    """An id the router's pattern does not take (a dot in it) never reaches the API's views: the 404 is Django's."""
+    settings.DEBUG = False
+
+    response = api_client(tenant_a.owner).post(path) if "launch" in path else api_client(tenant_a.owner).get(path)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"error": "Not found: nothing answers at this address; GET /api/v1/ lists what does."}
+
+
+def test_a_page_nothing_answers_is_still_the_html_page(tenant_a, settings):
+    settings.DEBUG = False
+    client = Client()
+    client.force_login(tenant_a.owner.user)
+
+    response = client.get("/app/no-such-page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_deleting_a_campaign_that_is_not_a_draft_is_a_declared_400(tenant_a, schema):
+    campaign = campaign_services.campaign_create(
+        business=tenant_a.business, name="Weekend", body="Tony's Pizza: 2 for 1", sender_number=tenant_a.number
+    )
+    campaign.status = campaign.Status.CANCELLED
+    campaign.save(update_fields=["status"])
+
+    response = api_client(tenant_a.owner).delete(f"/api/v1/campaigns/{campaign.pk}/")
+
+    assert response.status_code == 400
+    _answers(response, schema, "delete", "/api/v1/campaigns/{id}/")
