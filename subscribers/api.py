@@ -25,17 +25,23 @@ class BusinessNumberField(serializers.PrimaryKeyRelatedField):
         return SenderNumber.objects.filter(business=self.context["business"])
 
 
+RATE_MESSAGE = "Use a rate between 1 and 1000 messages per second."
+
+
 class NumberSerializer(serializers.ModelSerializer):
     class Meta:
         model = SenderNumber
         fields = ["id", "phone_number", "messaging_profile_id", "messages_per_second", "created_at"]
         read_only_fields = ["id", "created_at"]
-        extra_kwargs = {"phone_number": {"validators": []}}
-
-    def validate_messages_per_second(self, value):
-        if not 1 <= value <= 1000:
-            raise serializers.ValidationError("Use a rate between 1 and 1000 messages per second.")
-        return value
+        extra_kwargs = {
+            "phone_number": {"validators": []},
+            # The bounds also go into the schema.
+            "messages_per_second": {
+                "min_value": 1,
+                "max_value": 1000,
+                "error_messages": {"min_value": RATE_MESSAGE, "max_value": RATE_MESSAGE},
+            },
+        }
 
 
 class NumberViewSet(

@@ -251,3 +251,18 @@ def test_deleting_a_campaign_that_is_not_a_draft_is_a_declared_400(tenant_a, sch
 
     assert response.status_code == 400
     _answers(response, schema, "delete", "/api/v1/campaigns/{id}/")
+
+
+def test_the_bounds_the_api_enforces_are_in_the_schema(schema, tenant_a):
+    size = next(
+        p for p in _operation(schema, "get", "/api/v1/qr-codes/{id}/image.png")["parameters"] if p["name"] == "size"
+    )
+    assert size["schema"] == {"type": "integer", "minimum": 100, "maximum": 4000}
+    rate = schema["components"]["schemas"]["NumberRequest"]["properties"]["messages_per_second"]
+    assert (rate["minimum"], rate["maximum"]) == (1, 1000)
+
+    response = api_client(tenant_a.admin).post(
+        "/api/v1/numbers/", {"phone_number": "+12025550191", "messages_per_second": 0}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["details"] == {"messages_per_second": ["Use a rate between 1 and 1000 messages per second."]}
