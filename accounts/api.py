@@ -1,7 +1,7 @@
 """/api/v1/auth/: signup, login, logout."""
 
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -9,6 +9,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from nextalerts.http import client_ip
+from nextalerts.schema import error_response
 
 from . import services
 from .authentication import TokenAuthentication
@@ -101,10 +102,10 @@ class LoginView(AuthThrottled):
                     "business": BusinessSerializer(),
                 },
             ),
-            429: OpenApiResponse(
-                description="Too many failed log-ins for this email (or from this address) on any door: the "
-                "dashboard, the API or the admin. Retry-After says how many seconds the lock has left; the right "
-                "password is refused until then. Also sent when the auth endpoints' rate limit is reached."
+            429: error_response(
+                "Too many failed log-ins for this email (or from this address) on any door: the dashboard, the API "
+                "or the admin. Retry-After says how many seconds the lock has left; the right password is refused "
+                "until then. Also sent when the auth endpoints' rate limit is reached."
             ),
         },
     )

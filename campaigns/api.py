@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from nextalerts.api import BusinessViewSet, choice_filter, phone_filter
+from nextalerts.schema import error_response
 from subscribers.api import BusinessNumberField
 from tracking.models import Click
 
@@ -57,8 +58,13 @@ class TagNamesListField(serializers.ListField):
         return [tag.name for tag in data.all()]
 
 
+class CampaignNumberField(BusinessNumberField):
+    # Required when a campaign is written; null when read once its number was deleted (it then needs another one).
+    nullable_on_read = True
+
+
 class CampaignSerializer(serializers.ModelSerializer):
-    number = BusinessNumberField(source="sender_number")
+    number = CampaignNumberField(source="sender_number")
     tags = TagNamesListField(required=False, help_text="Audience: subscribers with any of these tags; empty: all.")
     media_urls = serializers.ListField(child=serializers.CharField(max_length=2000), required=False)
     measurement = serializers.SerializerMethodField()
@@ -201,7 +207,15 @@ class CampaignViewSet(
         campaign.refresh_from_db()
         return Response(self.get_serializer(campaign).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=DraftRequestSerializer, responses={200: DraftsSerializer})
+    @extend_schema(
+        request=DraftRequestSerializer,
+        responses={
+            200: DraftsSerializer,
+            429: error_response("This hour's drafting requests are used up: wait Retry-After seconds."),
+            502: error_response("The writing service answered with something unusable: try again."),
+            503: error_response("Drafting is not set up on this service, or the writing service is not answering."),
+        },
+    )
     @action(detail=False, methods=["post"])
     def draft(self, request):
         """Up to three suggested bodies written from a brief, each already checked (business name, opt-out, length,
@@ -240,7 +254,14 @@ def _person_clicks(business):
 
 
 class MessageSerializer(serializers.ModelSerializer):
-    sender_number = serializers.CharField(source="sender_number.phone_number", default=None, read_only=True)
+    sender_number = serializers.CharField(
+        source="sender_number.phone_number",
+        default=None,
+        allow_null=True,
+        read_only=True,
+        help_text="The business's number it went out from or came in on; null when none is recorded, or once that "
+        "number was deleted.",
+    )
     clicks = serializers.SerializerMethodField(help_text="Tracked links of this message the recipient followed.")
 
     class Meta:

@@ -17,6 +17,28 @@ class Pagination(CursorPagination):
     ordering = "-id"
     page_size_query_param = "page_size"
     max_page_size = 500
+    page_size_query_description = (
+        f"Results per page, a whole number from 1 to {max_page_size} (default {CursorPagination.page_size})."
+    )
+    cursor_query_description = "Where the page starts: copy it from a `next` or `previous` link, never build it."
+
+    def get_page_size(self, request):
+        # DRF falls back to the default on a page_size it cannot read and cuts one too large: both would hide a
+        # mistake from the caller, so they are a 400 that says what is accepted.
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= self.max_page_size:
+            message = f"Give a whole number from 1 to {self.max_page_size}."
+            raise exceptions.ValidationError({self.page_size_query_param: [message]})
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
+        return parameters
 
 
 def _flatten(detail, prefix=""):

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
+from django.views.defaults import page_not_found
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
@@ -33,6 +34,17 @@ router.register("qr-codes", tracking_api.QRCodeViewSet, basename="qr-code")
 
 def health(request):
     return JsonResponse({"status": "ok"})
+
+
+def not_found(request, exception=None):
+    """An address nothing answers (with DEBUG off): JSON under /api/, as every API error is; the page elsewhere."""
+    if request.path.startswith("/api/"):
+        message = "Not found: nothing answers at this address; GET /api/v1/ lists what does."
+        return JsonResponse({"error": message}, status=404)
+    return page_not_found(request, exception)
+
+
+handler404 = not_found
 
 
 urlpatterns = [

@@ -5,6 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import exceptions, mixins, serializers, status
 
 from nextalerts.api import BusinessViewSet, choice_filter, phone_filter
+from nextalerts.schema import error_response
 
 from . import services
 from .models import Keyword, SenderNumber, Subscriber
@@ -23,17 +24,23 @@ class BusinessNumberField(serializers.PrimaryKeyRelatedField):
         return SenderNumber.objects.filter(business=self.context["business"])
 
 
+RATE_MESSAGE = "Use a rate between 1 and 1000 messages per second."
+
+
 class NumberSerializer(serializers.ModelSerializer):
     class Meta:
         model = SenderNumber
         fields = ["id", "phone_number", "messaging_profile_id", "messages_per_second", "created_at"]
         read_only_fields = ["id", "created_at"]
-        extra_kwargs = {"phone_number": {"validators": []}}
-
-    def validate_messages_per_second(self, value):
-        if not 1 <= value <= 1000:
-            raise serializers.ValidationError("Use a rate between 1 and 1000 messages per second.")
-        return value
+        extra_kwargs = {
+            "phone_number": {"validators": []},
+            # The bounds also go into the schema.
+            "messages_per_second": {
+                "min_value": 1,
+                "max_value": 1000,
+                "error_messages": {"min_value": RATE_MESSAGE, "max_value": RATE_MESSAGE},
+            },
+        }
 
 
 class NumberCheckUnavailable(exceptions.APIException):
@@ -43,6 +50,17 @@ class NumberCheckUnavailable(exceptions.APIException):
     wait = 60  # seconds, sent as Retry-After
 
 
+@extend_schema_view(
+    create=extend_schema(
+        responses={
+            201: NumberSerializer,
+            503: error_response(
+                "Telnyx could not be asked whether the platform's account owns the number: nothing was added; try "
+                "again after Retry-After seconds."
+            ),
+        }
+    )
+)
 class NumberViewSet(
     mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, BusinessViewSet
 ):

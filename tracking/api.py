@@ -91,7 +91,7 @@ class QRCodeSerializer(serializers.ModelSerializer):
 
 SIZE_PARAMETER = OpenApiParameter(
     "size",
-    OpenApiTypes.INT,
+    {"type": "integer", "minimum": selectors.MIN_SIZE, "maximum": selectors.MAX_SIZE},
     description=f"Width and height in pixels, {selectors.MIN_SIZE} to {selectors.MAX_SIZE} "
     f"(default {selectors.DEFAULT_SIZE}); a PNG comes as close as whole pixels per module allow.",
 )

@@ -144,13 +144,13 @@ def test_an_empty_list_still_has_the_pagination_shape(tenant_a, owner):
     assert owner.get(SUBSCRIBERS).json() == {"results": [], "next": None, "previous": None}
 
 
-def test_page_size_is_capped(tenant_a, owner):
+def test_a_page_size_above_the_cap_is_refused_not_cut(tenant_a, owner):
     _join(tenant_a)
 
     response = owner.get(SUBSCRIBERS, {"page_size": 100_000})
 
-    assert response.status_code == 200
-    assert len(response.json()["results"]) == 1
+    assert response.status_code == 400
+    assert response.json()["error"] == "page_size: Give a whole number from 1 to 500."
 
 
 # --- the business's own notes ---------------------------------------------------------------------------------------
