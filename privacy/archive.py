@@ -23,6 +23,7 @@ from accounts.models import ApiToken, Business, Invitation, Membership
 from campaigns.models import Campaign, Message
 from campaigns.selectors import campaign_opt_outs
 from consent.models import ConsentEvent, Suppression
+from nextalerts.csvcells import safe_cell
 from subscribers.models import Keyword, SenderNumber, Subscriber
 from tracking.models import Click, QRCode, Scan
 
@@ -330,13 +331,15 @@ def _json_value(value):
 
 
 def _csv_value(value):
+    """One cell, never a formula when a spreadsheet opens the file (a subscriber's name, a text's body, a tag)."""
     if value is None:
         return ""
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return ", ".join(value)  # tags, media addresses: one cell, as in the subscribers page's own CSV
+        return safe_cell(", ".join(value))  # tags, media addresses: one cell, as in the subscribers page's own CSV
     if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True, default=str)
-    return _json_value(value)
+        return json.dumps(value, sort_keys=True, default=str)  # starts with { or [: never a formula
+    value = _json_value(value)
+    return safe_cell(value) if isinstance(value, str) else value
 
 
 def _rows(section: Section):

@@ -18,6 +18,7 @@ from django.utils import timezone
 from campaigns.services import SendRefused, conversation_reply
 from consent import replies
 from consent import services as consent_services
+from nextalerts.csvcells import safe_cell
 from nextalerts.dashboard import (
     business_object,
     can,
@@ -80,16 +81,6 @@ class _Echo:
         return value
 
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe_cell(value) -> str:
-    """Spreadsheets run a cell that starts with = + - @ as a formula: a name typed as "=HYPERLINK(...)" must stay
-    text."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
 def _iso(value) -> str:
     return value.isoformat() if value else ""
 
@@ -108,10 +99,10 @@ def subscriber_export(request):
                     # E.164 (a + and digits only, checked on the way in): a number, never a formula, and kept
                     # as-is so the file can be matched against other systems.
                     s.phone_number,
-                    _safe_cell(s.name),
-                    _safe_cell(s.email),
+                    safe_cell(s.name),
+                    safe_cell(s.email),
                     s.status,
-                    _safe_cell(", ".join(tag.name for tag in s.tags.all())),
+                    safe_cell(", ".join(tag.name for tag in s.tags.all())),
                     s.opt_in_method,
                     _iso(s.opted_in_at),
                     _iso(s.opted_out_at),

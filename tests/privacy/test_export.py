@@ -195,3 +195,21 @@ def test_export_carries_what_the_other_pages_show(tenant_a):
     assert token["name"] == "Website ALPHA" and token["user__email"] == tenant_a.owner.user.email
     everything = json.dumps(data) + json.dumps(csvs)
     assert raw not in everything
+
+
+def test_a_cell_a_spreadsheet_would_run_as_a_formula_stays_text(tenant_a):
+    """A subscriber's name typed as a formula reaches the export's CSV as text (a leading apostrophe), as in the
+    subscribers page's own CSV; the phone number (E.164) and plain numbers are left as they are."""
+    text_in(from_number="+12025550144", to_number=tenant_a.number.phone_number, text="JOIN")
+    subscriber = tenant_a.business.subscribers.get(phone_number="+12025550144")
+    subscriber.name = '=HYPERLINK("http://evil.example","Click")'
+    subscriber.notes = "@SUM(1+1)"
+    subscriber.save()
+
+    data, csvs = _export(tenant_a)
+
+    [row] = csvs["subscribers"]
+    assert row["name"] == "'" + subscriber.name
+    assert row["notes"] == "'@SUM(1+1)"
+    assert row["phone_number"] == "+12025550144"
+    assert data["subscribers"][0]["name"] == subscriber.name  # the JSON keeps the value as it is
