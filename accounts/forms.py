@@ -243,6 +243,12 @@ class BusinessForm(forms.Form):
             raise forms.ValidationError("Please enter your business name.")
         return name
 
+    def clean_support_contact(self):
+        try:
+            return services.support_contact_clean(self.cleaned_data["support_contact"])
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
 
 ROLE_CHOICES = [
     (Role.MEMBER, "Member — can see everything"),

@@ -869,3 +869,29 @@ def test_tokens_page_queries_do_not_grow_with_the_tokens(tenant_a):
         user = (tenant_a.owner, tenant_a.admin, tenant_a.member)[n % 3].user
         services.api_token_create(user=user, business=tenant_a.business, name=f"u{n}")
     assert _queries(client, reverse("dashboard:tokens")) == few
+
+
+@pytest.mark.parametrize("contact", ["ask at the counter", "12345", "@@"])
+def test_settings_refuses_a_support_contact_nobody_could_use_as_signup_does(tenant_a, contact):
+    """What HELP replies send is checked the same way wherever it is set: at signup and in Settings."""
+    from tests.subscribers.test_join_form_own_pages import _profile, _settings_client
+
+    tenant_a.business.support_contact = "help@tonys.example"
+    tenant_a.business.save()
+    response = _settings_client(tenant_a.owner).post(
+        reverse("dashboard:settings"), _profile(tenant_a.business, support_contact=contact)
+    )
+
+    assert response.status_code == 200
+    assert "phone number, email address or web address" in _field_error(response, "support_contact")
+    assert Business.objects.get(pk=tenant_a.business.pk).support_contact == "help@tonys.example"
+
+
+def test_settings_keeps_a_usable_support_contact_trimmed(tenant_a):
+    from tests.subscribers.test_join_form_own_pages import _profile, _settings_client
+
+    _settings_client(tenant_a.owner).post(
+        reverse("dashboard:settings"), _profile(tenant_a.business, support_contact="  (202) 555-0100 ")
+    )
+
+    assert Business.objects.get(pk=tenant_a.business.pk).support_contact == "(202) 555-0100"
