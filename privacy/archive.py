@@ -218,6 +218,7 @@ def phone_sections(*, phone_hash: str, business_id: int | None = None) -> list[S
             "subscriptions",
             Subscriber.objects.filter(scope).order_by("id"),
             (
+                "id",
                 "business_id",
                 "phone_number",
                 "status",
@@ -230,6 +231,7 @@ def phone_sections(*, phone_hash: str, business_id: int | None = None) -> list[S
                 "notes",
                 "created_at",
             ),
+            extra={"tags": _subscriber_tags},
         ),  # fmt: skip
         Section(
             "consent_ledger",

@@ -268,3 +268,24 @@ def test_archive_download_needs_a_staff_login(seeded, admin_user, client, tenant
     client.force_login(tenant_a.owner.user)
     response = client.get(reverse("admin:privacy_datarequest_archive", args=[data_request.pk]))
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_an_access_archive_holds_the_tags_each_business_gave_the_number(seeded, admin_user):
+    """Tags are what the business knows about the person (they decide which campaigns reach them): the subscriber's
+    own copy of their data carries them, as the business's export does."""
+    from subscribers.models import Tag
+
+    tenant_a, _tenant_b = seeded
+    subscriber = Subscriber.objects.get(business=tenant_a.business, phone_number=PHONE)
+    subscriber.tags.add(Tag.objects.create(business=tenant_a.business, name="regulars"))
+    data_request = services.data_request_open(kind="access", phone=PHONE, actor=admin_user, note="Verified by SMS")
+    services.data_request_complete(data_request=data_request, actor=admin_user)
+    data_request.refresh_from_db()
+    with data_request.archive.open("rb") as fileobj, zipfile.ZipFile(io.BytesIO(fileobj.read())) as archive:
+        data = json.loads(archive.read("data.json"))["data"]
+        subscriptions_csv = archive.read("subscriptions.csv").decode()
+
+    tags = {row["business_id"]: row["tags"] for row in data["subscriptions"]}
+    assert tags[tenant_a.business.pk] == ["regulars"]
+    assert [] in tags.values()  # B gave it none
+    assert "regulars" in subscriptions_csv
