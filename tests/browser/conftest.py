@@ -100,17 +100,36 @@ class Browser:
         if not control.is_selected():
             control.click()
 
-    def press(self, text):
-        """Click the button (or link styled as one) whose text starts with `text`."""
-        for element in self.driver.find_elements(By.CSS_SELECTOR, "button, input[type=submit], a.button"):
-            label = (element.text or element.get_attribute("value") or "").strip()
-            if label.lower().startswith(text.lower()) and element.is_displayed():
-                element.click()
-                return
-        raise AssertionError(f"no button {text!r} on {self.path}")
+    def press(self, text, timeout=10):
+        """Click the button (or link styled as one) whose text starts with `text`. The page may still be the one the
+        last click left (a form being submitted): the buttons are looked up again until the one wanted is there, and a
+        button that went stale with its page is looked up afresh."""
 
-    def follow(self, text):
-        self.driver.find_element(By.PARTIAL_LINK_TEXT, text).click()
+        def click(driver):
+            for element in driver.find_elements(By.CSS_SELECTOR, "button, input[type=submit], a.button"):
+                label = (element.text or element.get_attribute("value") or "").strip()
+                if label.lower().startswith(text.lower()) and element.is_displayed():
+                    element.click()
+                    return True
+            return False
+
+        try:
+            WebDriverWait(self.driver, timeout, ignored_exceptions=(WebDriverException,)).until(click)
+        except TimeoutException:
+            raise AssertionError(f"no button {text!r} on {self.path} within {timeout}s") from None
+
+    def follow(self, text, timeout=10):
+        """Click the link whose text holds `text`, looked up again while the last click's page is still replacing
+        this one (as press does)."""
+
+        def click(driver):
+            driver.find_element(By.PARTIAL_LINK_TEXT, text).click()
+            return True
+
+        try:
+            WebDriverWait(self.driver, timeout, ignored_exceptions=(WebDriverException,)).until(click)
+        except TimeoutException:
+            raise AssertionError(f"no link {text!r} on {self.path} within {timeout}s") from None
 
     def wait_for_text(self, text, timeout=10):
         try:
