@@ -91,16 +91,32 @@ def _request_finished(**kwargs):
     current_request_id.set(None)
 
 
-_task_tokens: dict[str, object] = {}
+# A task queued while a request is handled carries the request's id in a message header, so that the worker's lines
+# for it can be found from the request's.
+REQUEST_ID_TASK_HEADER = "request_id"
+_task_tokens: dict[str, tuple] = {}
+
+
+@signals.before_task_publish.connect
+def _task_queued(headers=None, **kwargs):
+    given = current_request_id.get()
+    if given is not None and headers is not None:
+        headers.setdefault(REQUEST_ID_TASK_HEADER, given)
 
 
 @signals.task_prerun.connect
-def _task_started(task_id=None, **kwargs):
-    _task_tokens[task_id] = current_task_id.set(task_id)
+def _task_started(task_id=None, task=None, **kwargs):
+    given = getattr(task.request, REQUEST_ID_TASK_HEADER, None) if task is not None else None
+    if not (isinstance(given, str) and _REQUEST_ID.match(given)):
+        given = current_request_id.get()  # a task run eagerly, inside the request that called it, keeps its id
+    request_token = current_request_id.set(given)
+    _task_tokens[task_id] = (current_task_id.set(task_id), request_token)
 
 
 @signals.task_postrun.connect
 def _task_finished(task_id=None, **kwargs):
-    token = _task_tokens.pop(task_id, None)
-    if token is not None:
-        current_task_id.reset(token)
+    tokens = _task_tokens.pop(task_id, None)
+    if tokens is not None:
+        task_token, request_token = tokens
+        current_task_id.reset(task_token)
+        current_request_id.reset(request_token)

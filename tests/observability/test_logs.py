@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from django.test import Client
 
-from nextalerts.logs import JsonFormatter, PlainFormatter
+from nextalerts.logs import JsonFormatter, PlainFormatter, current_request_id
 from tests.helpers import process_running, product_env, wait_for
 
 
@@ -78,7 +78,9 @@ def test_a_request_without_an_id_or_with_an_unusable_one_gets_a_new_one(captured
 
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
-def test_a_task_run_by_a_real_worker_logs_its_task_id(celery_queues, redis_url, fake_telnyx):
+def test_a_task_run_by_a_real_worker_logs_its_task_id_and_the_request_that_queued_it(
+    celery_queues, redis_url, fake_telnyx
+):
     from campaigns import tasks
 
     default_queue, reply_queue = celery_queues
@@ -91,7 +93,11 @@ def test_a_task_run_by_a_real_worker_logs_its_task_id(celery_queues, redis_url, 
         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO",
     ]  # fmt: skip
     with process_running(command, env=env, name="worker") as (process, log):
-        result = tasks.send_replies.delay([])
+        queued_by = current_request_id.set("req-queued-the-task")  # as when a view queues it
+        try:
+            result = tasks.send_replies.delay([])
+        finally:
+            current_request_id.reset(queued_by)
 
         def succeeded():
             for text in log.read_text().splitlines():
@@ -104,4 +110,22 @@ def test_a_task_run_by_a_real_worker_logs_its_task_id(celery_queues, redis_url, 
             return None
 
         assert wait_for(succeeded, timeout=20), "the worker wrote no JSON line with the task's id"
+        assert succeeded()["request_id"] == "req-queued-the-task", "the task's lines name the request that queued it"
         assert process.poll() is None
+
+
+def test_a_task_run_eagerly_in_a_request_logs_both_ids(captured, settings):
+    from nextalerts.celery import app
+
+    @app.task(name="tests.observability.log_something")
+    def log_something():
+        logging.getLogger("tests").info("inside.task", extra={"step": 1})
+
+    queued_by = current_request_id.set("req-eager")
+    try:
+        result = log_something.apply()
+    finally:
+        current_request_id.reset(queued_by)
+
+    [line] = [line for line in captured() if line["message"] == "inside.task"]
+    assert line == {**line, "task_id": result.id, "request_id": "req-eager", "step": 1}
