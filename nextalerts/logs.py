@@ -15,6 +15,7 @@ from contextvars import ContextVar
 from celery import signals
 from django.core.signals import request_finished
 from django.dispatch import receiver
+from django.http import HttpRequest
 
 current_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 current_task_id: ContextVar[str | None] = ContextVar("task_id", default=None)
@@ -27,7 +28,13 @@ REQUEST_ID_HEADER = "X-Request-ID"
 
 
 def extra_fields(record: logging.LogRecord) -> dict:
-    fields = {key: value for key, value in vars(record).items() if key not in _RECORD_ATTRIBUTES}
+    # Django's own lines (django.request) pass the request object: the request id stands for it, and its repr would
+    # put the query string (tokens in links) into the log.
+    fields = {
+        key: value
+        for key, value in vars(record).items()
+        if key not in _RECORD_ATTRIBUTES and not isinstance(value, HttpRequest)
+    }
     for name, var in (("request_id", current_request_id), ("task_id", current_task_id)):
         value = var.get()
         if value is not None:
