@@ -12,6 +12,7 @@ from accounts import api as accounts_api
 from accounts import billing_webhooks
 from campaigns import api as campaigns_api
 from consent import api as consent_api
+from nextalerts import health
 from nextalerts.api import ApiRootView
 from nextalerts.sms.webhooks import telnyx_webhook
 from subscribers import api as subscribers_api
@@ -30,10 +31,6 @@ router.register("suppressions", consent_api.SuppressionViewSet, basename="suppre
 router.register("campaigns", campaigns_api.CampaignViewSet, basename="campaign")
 router.register("messages", campaigns_api.MessageViewSet, basename="message")
 router.register("qr-codes", tracking_api.QRCodeViewSet, basename="qr-code")
-
-
-def health(request):
-    return JsonResponse({"status": "ok"})
 
 
 def not_found(request, exception=None):
@@ -88,5 +85,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("app/", include("nextalerts.dashboard_urls")),
     path("admin/", admin.site.urls),
-    path("healthz", health, name="health"),
+    path("healthz", health.liveness, name="health"),
+    path("readyz", health.readiness, name="ready"),
 ]

@@ -76,6 +76,14 @@ def test_compose_worker_and_beat_run_celery_on_the_project_app(compose, service,
     assert re.search(rf"\bcelery -A nextalerts {role}\b", command), command
 
 
+def test_compose_health_checks_use_readiness_for_the_web_and_a_ping_for_the_worker(compose):
+    services = compose["services"]
+    web = command_of({"command": services["web"]["healthcheck"]["test"]})
+    assert "/readyz" in web and "/healthz" not in web
+    worker = command_of({"command": services["worker"]["healthcheck"]["test"]})
+    assert "celery -A nextalerts inspect ping" in worker and "celery@$$HOSTNAME" in worker
+
+
 def test_compose_app_services_wait_for_healthy_postgres_and_redis(compose):
     services = compose["services"]
     for name in ("postgres", "redis"):

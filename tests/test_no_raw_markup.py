@@ -39,7 +39,7 @@ PENDING = "+12025550177"
 # Public routes (outside the dashboard, the API and the admin) that are not pages, or need what the test cannot
 # give them (a password-reset token is made per user and checked by Django; its page shows no stored data).
 PUBLIC_NOT_PAGES = {
-    "health", "webhook-telnyx", "webhook-stripe", "logout", "api-schema",
+    "health", "ready", "webhook-telnyx", "webhook-stripe", "logout", "api-schema",
     "password_reset_confirm",
 }  # fmt: skip
 
