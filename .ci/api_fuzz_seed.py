@@ -10,7 +10,7 @@ from accounts.management.commands.load_demo import DEMO_EMAIL
 from accounts.models import User
 from accounts.services import api_token_create
 from campaigns import services as campaign_services
-from campaigns.models import Message
+from messaging.models import Message
 from subscribers.services import number_create, number_delete
 
 call_command("load_demo", verbosity=0)

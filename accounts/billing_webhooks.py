@@ -17,8 +17,8 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from nextalerts.sms.models import DUPLICATE, WebhookEvent
-from nextalerts.sms.payloads import UnusableBody, webhook_json_load
+from messaging.models import DUPLICATE, WebhookEvent
+from messaging.payloads import UnusableBody, webhook_json_load
 
 from .billing import billing_event_apply
 from .billing_events import EVENT_ID_MAX, UnusableEvent, stripe_event_read

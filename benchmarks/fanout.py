@@ -19,8 +19,10 @@ from datetime import datetime
 import psycopg
 from django.db import OperationalError, connection, transaction
 
-from campaigns import quiet_hours, services
-from campaigns.models import Campaign, Message
+from campaigns import services
+from campaigns.models import Campaign
+from messaging.models import Message
+from nextalerts import quiet_hours
 
 from .seed import BODY, World, conninfo, vacuum_analyze
 

@@ -18,7 +18,7 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from accounts.models import Business
-from campaigns import quiet_hours
+from nextalerts import quiet_hours
 from nextalerts.phones import phone_hash
 from subscribers.models import Keyword, SenderNumber, Tag
 

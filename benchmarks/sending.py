@@ -15,8 +15,9 @@ from datetime import datetime
 import telnyx
 from django.conf import settings
 
-from campaigns import services
-from campaigns.models import Campaign, Message
+from campaigns.models import Campaign
+from messaging import services
+from messaging.models import Message
 
 from .seed import BODY, SENDER, vacuum_analyze
 

@@ -18,8 +18,8 @@ def main():
     import django
 
     django.setup()
-    from campaigns import services
-    from campaigns.models import Message
+    from messaging import services
+    from messaging.models import Message
 
     campaign_id, now, max_seconds = int(sys.argv[1]), datetime.fromisoformat(sys.argv[2]), float(sys.argv[3])
     stop = []

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
-from campaigns.models import Message
 from consent.models import Suppression
+from messaging.models import Message
 
 from .seed import SENDER, vacuum_analyze
 
@@ -207,7 +207,7 @@ def _combine(results: list[LoadResult]) -> LoadResult:
 
 def _apply_stored_reports() -> int:
     """The webhook stores each report and answers; a worker applies them in batches (here: this process, untimed)."""
-    from nextalerts.sms.webhooks import delivery_reports_apply_pending
+    from messaging.webhooks import delivery_reports_apply_pending
 
     applied = 0
     while True:

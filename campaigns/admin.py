@@ -1,10 +1,8 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from nextalerts.admin import ReadOnlyAdmin
-
 from . import services
-from .models import Campaign, Message
+from .models import Campaign
 
 
 @admin.register(Campaign)
@@ -35,12 +33,3 @@ class CampaignAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{campaign}: {' '.join(exc.messages)}", messages.WARNING)
             else:
                 self.message_user(request, f"{campaign}: cancelled.")
-
-
-@admin.register(Message)
-class MessageAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "business", "direction", "kind", "phone_number", "status", "campaign"]
-    list_filter = ["business", "direction", "kind", "status"]
-    search_fields = ["phone_number", "provider_message_id"]
-    date_hierarchy = "created_at"
-    raw_id_fields = ["campaign"]

@@ -7,13 +7,15 @@ from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from messaging import services as messaging_services
+from messaging.models import Message
 from nextalerts.api import BusinessViewSet, choice_filter, phone_filter
 from nextalerts.schema import error_response
 from subscribers.api import BusinessNumberField
 from tracking.models import Click
 
 from . import ai, selectors, services
-from .models import Campaign, Message
+from .models import Campaign
 
 
 class MeasurementSerializer(serializers.Serializer):
@@ -285,7 +287,7 @@ class MessageSerializer(serializers.ModelSerializer):
 
 class TransactionalMessageSerializer(serializers.Serializer):
     to = serializers.CharField(help_text="The subscriber's number, E.164 (other common formats are accepted).")
-    body = serializers.CharField(max_length=services.MAX_BODY)
+    body = serializers.CharField(max_length=messaging_services.MAX_BODY)
     number = BusinessNumberField(required=False, help_text="Sender number id; default: the one they opted in on.")
 
 
@@ -337,7 +339,7 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         data = TransactionalMessageSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         try:
-            message = services.transactional_send(business=request.business, **data.validated_data)
-        except services.SendRefused as exc:
+            message = messaging_services.transactional_send(business=request.business, **data.validated_data)
+        except messaging_services.SendRefused as exc:
             raise exceptions.ValidationError({"to": [str(exc)]}) from exc
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)

@@ -6,7 +6,7 @@ Pure functions over text and the business's name: the composer, the drafting ser
 import re
 from dataclasses import dataclass, field
 
-from . import segments
+from messaging import segments
 
 OPT_OUT_TEXT = "Reply STOP to opt out"
 # The opt-out must close the text: after it, at most a short tail such as ", HELP for help. Msg&data rates may apply".

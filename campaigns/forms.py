@@ -3,11 +3,11 @@
 from django import forms
 from django.utils import timezone
 
+from messaging.services import MAX_BODY, MAX_MEDIA
 from subscribers.fields import SenderNumberChoiceField
 from subscribers.models import SenderNumber, Tag
 
 from .ai import MAX_BRIEF, MAX_TONE
-from .services import MAX_BODY, MAX_MEDIA
 
 NOW, LATER = "now", "later"
 EVERYONE, TAGGED = "all", "tags"

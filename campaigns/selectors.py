@@ -12,12 +12,14 @@ from django.utils import timezone
 
 from accounts import billing
 from consent.models import ConsentEvent, Suppression
+from messaging import segments
+from messaging.models import Message
+from nextalerts import quiet_hours
 from subscribers.models import Subscriber
 from tracking import links
 from tracking.models import Click
 
-from . import quiet_hours, segments
-from .models import Campaign, Message
+from .models import Campaign
 
 Status = Message.Status
 # Opt-outs within this long after a campaign launched are counted against it.

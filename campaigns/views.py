@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from messaging import segments
 from nextalerts.dashboard import (
     business_object,
     can,
@@ -26,7 +27,7 @@ from nextalerts.dashboard import (
 )
 from subscribers.models import Tag
 
-from . import ai, compliance, segments, selectors, services
+from . import ai, compliance, selectors, services
 from .forms import CampaignForm, DraftRequestForm
 from .models import Campaign
 

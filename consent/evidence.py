@@ -8,7 +8,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from accounts.models import Business
-from campaigns.models import Message
+from messaging.models import Message
 from nextalerts.phones import phone_hash
 from subscribers.models import Subscriber
 

@@ -5,6 +5,7 @@ committed before the webhook is answered; replies are queued to send only after 
 """
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -13,11 +14,8 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import AuditEvent, Business
-from campaigns import quiet_hours
-from campaigns.models import Message
-from campaigns.services import message_queue
-from nextalerts.phones import InvalidPhoneNumber, phone_hash, to_e164
-from nextalerts.sms.messages import InboundMessage
+from nextalerts import quiet_hours
+from nextalerts.phones import phone_hash
 from subscribers.models import Keyword, SenderNumber, Subscriber
 
 from . import replies
@@ -172,53 +170,39 @@ def suppression_from_carrier(*, business: Business, phone: str, provider_message
         ).update(status=Subscriber.Status.UNSUBSCRIBED, opted_out_at=event.occurred_at)
 
 
-def _normalized_sender(raw: str) -> str:
-    try:
-        return to_e164(raw)
-    except InvalidPhoneNumber:
-        return raw  # short codes and foreign formats are still recorded as they came
+@dataclass(frozen=True)
+class Reply:
+    """The text consent answers a consumer's text with; messaging queues it ahead of bulk traffic."""
+
+    kind: str  # a SendKind
+    body: str
 
 
-def inbound_message_handle(*, message: InboundMessage) -> tuple[str, Business | None]:
-    """Store an inbound text and act on it: opt-out, opt-in, help, or an ordinary message for the inbox.
+@dataclass(frozen=True)
+class InboundOutcome:
+    intent: str  # an Intent's value: "message" for an ordinary text, for the inbox
+    reply: Reply | None = None
 
-    Returns a short outcome for the webhook log, and the business the number belongs to.
+
+def inbound_text_handle(
+    *, number: SenderNumber, phone: str, text: str, provider_message_id: str, received_at: datetime
+) -> InboundOutcome:
+    """Act on a consumer's text to one of a business's numbers: opt-out, opt-in, help, or an ordinary message.
+
+    Called by messaging, inside the transaction that stores the text; the ledger entry and the suppression are
+    written under the phone's lock, and the reply (if any) is returned for messaging to queue in the same transaction.
     """
-    number = SenderNumber.objects.select_related("business").filter(phone_number=message.to_number).first()
-    if number is None:
-        logger.warning("sms.inbound.unknown-number", extra={"to": message.to_number})
-        return "unknown-number", None
     business = number.business
-    phone = _normalized_sender(message.from_number)
-    digest = phone_hash(phone)
-
-    inbound = Message.objects.filter(
-        direction=Message.Direction.INBOUND, provider_message_id=message.provider_message_id
-    )
-    if inbound.exists():
-        # The same text redelivered under a new event id: it was handled the first time.
-        return "duplicate-message", business
     keywords = list(Keyword.objects.filter(number=number, is_active=True))
-    result = classify(message.text, [k.keyword for k in keywords])
-    Message.objects.create(
-        business=business,
-        direction=Message.Direction.INBOUND,
-        kind=Message.Kind.INBOUND if result.intent == Intent.MESSAGE else Message.Kind.INBOUND_COMMAND,
-        sender_number=number,
-        phone_number=phone,
-        phone_hash=digest,
-        body=message.text,
-        status=Message.Status.RECEIVED,
-        provider_message_id=message.provider_message_id,
-    )
+    result = classify(text, [k.keyword for k in keywords])
     if result.intent == Intent.MESSAGE:
-        return "message", business
+        return InboundOutcome(intent=result.intent.value)
 
     evidence = {
-        "provider_message_id": message.provider_message_id,
-        "inbound_text": message.text,
+        "provider_message_id": provider_message_id,
+        "inbound_text": text,
         "to_number": number.phone_number,
-        "received_at": message.received_at.isoformat(),
+        "received_at": received_at.isoformat(),
     }
     if result.intent == Intent.OPT_OUT:
         # Which rule of the grammar read the text as a revocation; anything but the bare keyword is shown to the
@@ -231,22 +215,23 @@ def inbound_message_handle(*, message: InboundMessage) -> tuple[str, Business | 
         "number": number,
         "phone": phone,
         "evidence": evidence,
-        "message": message,
-        "occurred_at": message.received_at,
+        "text": text,
+        "provider_message_id": provider_message_id,
+        "occurred_at": received_at,
     }
     with transaction.atomic():
-        lock_phone(business_id=business.pk, phone_hash=digest)
+        lock_phone(business_id=business.pk, phone_hash=phone_hash(phone))
         if result.intent == Intent.OPT_OUT:
-            _handle_opt_out(**context)
+            reply = _handle_opt_out(**context)
         elif result.intent == Intent.HELP:
-            _handle_help(**context)
+            reply = _handle_help(**context)
         else:
             keyword = next((k for k in keywords if k.keyword == result.keyword), None)
-            _handle_opt_in(**context, keyword=keyword, qr_ref=result.qr_ref)
-    return result.intent.value, business
+            reply = _handle_opt_in(**context, keyword=keyword, qr_ref=result.qr_ref)
+    return InboundOutcome(intent=result.intent.value, reply=reply)
 
 
-def _handle_opt_out(*, business, number, phone, evidence, message, occurred_at):
+def _handle_opt_out(*, business, number, phone, evidence, text, provider_message_id, occurred_at) -> Reply | None:
     already = Suppression.objects.filter(
         business=business, phone_hash=phone_hash(phone), reason__in=Suppression.CONSUMER_REASONS
     ).exists()
@@ -260,20 +245,17 @@ def _handle_opt_out(*, business, number, phone, evidence, message, occurred_at):
         kind=Kind.OPT_OUT,
         method=Method.KEYWORD,
         evidence=evidence,
-        provider_message_id=message.provider_message_id,
+        provider_message_id=provider_message_id,
         occurred_at=occurred_at,
     )
     suppression_add(business=business, phone=phone, reason=Suppression.Reason.STOP, event=event)
     Subscriber.objects.filter(business=business, phone_number=phone).update(
         status=Subscriber.Status.UNSUBSCRIBED, opted_out_at=event.occurred_at
     )
-    if not already:
-        message_queue(
-            business=business, sender_number=number, phone=phone, kind=SendKind.OPT_OUT_CONFIRMATION, body=body
-        )
+    return None if already else Reply(kind=SendKind.OPT_OUT_CONFIRMATION, body=body)
 
 
-def _handle_help(*, business, number, phone, evidence, message, occurred_at):
+def _handle_help(*, business, number, phone, evidence, text, provider_message_id, occurred_at) -> Reply | None:
     body = replies.help_reply(business)
     suppressed = Suppression.objects.filter(business=business, phone_hash=phone_hash(phone)).exists()
     if not suppressed:
@@ -284,17 +266,18 @@ def _handle_help(*, business, number, phone, evidence, message, occurred_at):
         kind=Kind.HELP,
         method=Method.KEYWORD,
         evidence=evidence,
-        provider_message_id=message.provider_message_id,
+        provider_message_id=provider_message_id,
         occurred_at=occurred_at,
     )
-    if not suppressed:
-        message_queue(business=business, sender_number=number, phone=phone, kind=SendKind.HELP_REPLY, body=body)
+    return None if suppressed else Reply(kind=SendKind.HELP_REPLY, body=body)
 
 
 PENDING_CONFIRMATION_WINDOW = timedelta(hours=24)
 
 
-def _handle_opt_in(*, business, number, phone, evidence, message, occurred_at, keyword, qr_ref=""):
+def _handle_opt_in(
+    *, business, number, phone, evidence, text, provider_message_id, occurred_at, keyword, qr_ref=""
+) -> Reply | None:
     from tracking.models import QRCode
 
     subscriber = Subscriber.objects.filter(business=business, phone_number=phone).first()
@@ -311,7 +294,7 @@ def _handle_opt_in(*, business, number, phone, evidence, message, occurred_at, k
         if qr_ref and keyword and not confirming
         else None
     )
-    evidence["keyword"] = keyword.keyword if keyword else message.text.strip()
+    evidence["keyword"] = keyword.keyword if keyword else text.strip()
     if qr_code is not None:
         evidence.update(qr_code_id=qr_code.pk, qr_code_label=qr_code.label, qr_ref=qr_code.ref)
     elif qr_ref:
@@ -338,7 +321,7 @@ def _handle_opt_in(*, business, number, phone, evidence, message, occurred_at, k
         kind=kind,
         method=method,
         evidence=evidence,
-        provider_message_id=message.provider_message_id,
+        provider_message_id=provider_message_id,
         occurred_at=occurred_at,
     )
     if subscriber is None:
@@ -358,5 +341,5 @@ def _handle_opt_in(*, business, number, phone, evidence, message, occurred_at, k
     subscriber.save()
     if manual:
         logger.info("consent.opt-in.on-manual-suppression", extra={"business": business.pk})
-        return
-    message_queue(business=business, sender_number=number, phone=phone, kind=SendKind.OPT_IN_CONFIRMATION, body=body)
+        return None
+    return Reply(kind=SendKind.OPT_IN_CONFIRMATION, body=body)

@@ -60,10 +60,10 @@ INSTALLED_APPS = [
     "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files for /api/docs/, served as our own static files (no CDN)
-    "nextalerts.sms",
     "accounts",
     "subscribers",
     "consent",
+    "messaging",
     "campaigns",
     "tracking",
     "privacy",
@@ -255,7 +255,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # ("celery": campaigns and scheduled jobs) and which `make worker` gives a worker of its own (nextalerts/workers.py).
 REPLY_QUEUE = workers.REPLY_QUEUE
 CELERY_TASK_DEFAULT_QUEUE = workers.DEFAULT_QUEUE
-CELERY_TASK_ROUTES = {"campaigns.send_replies": {"queue": REPLY_QUEUE}}
+CELERY_TASK_ROUTES = {name: {"queue": REPLY_QUEUE} for name in ("messaging.send_replies", "campaigns.send_replies")}
 # How often beat looks for due work (scheduled campaigns, quiet hours or Retry-After ended, stored delivery reports).
 SCHEDULER_INTERVAL_SECONDS = env.float("SCHEDULER_INTERVAL_SECONDS", default=30.0)
 # A claimed message (or a queued task) that made no progress for this long is presumed lost with its worker: the
@@ -264,10 +264,10 @@ SEND_STALE_SECONDS = env.float("SEND_STALE_SECONDS", default=300.0)
 CELERY_BEAT_SCHEDULE = {
     "launch-due-campaigns": {"task": "campaigns.launch_due_campaigns", "schedule": SCHEDULER_INTERVAL_SECONDS},
     # Messages whose quiet hours or Retry-After ended, and any whose task was lost.
-    "dispatch-due-messages": {"task": "campaigns.dispatch_due_messages", "schedule": SCHEDULER_INTERVAL_SECONDS},
+    "dispatch-due-messages": {"task": "messaging.dispatch_due_messages", "schedule": SCHEDULER_INTERVAL_SECONDS},
     # Delivery reports are stored by the webhook and applied in batches; this catches any whose task was lost.
-    "apply-delivery-reports": {"task": "sms.apply_delivery_reports", "schedule": SCHEDULER_INTERVAL_SECONDS},
-    "expire-uncertain-messages": {"task": "campaigns.expire_uncertain_messages", "schedule": 3600.0},
+    "apply-delivery-reports": {"task": "messaging.apply_delivery_reports", "schedule": SCHEDULER_INTERVAL_SECONDS},
+    "expire-uncertain-messages": {"task": "messaging.expire_uncertain_messages", "schedule": 3600.0},
     # The retention periods below, enforced once a day (at 03:30 UTC).
     "enforce-retention": {"task": "privacy.enforce_retention", "schedule": crontab(hour=3, minute=30)},
 }
@@ -289,9 +289,9 @@ WEB_FORM_NUMBER_DAILY_ALL_BUSINESSES = env.int("WEB_FORM_NUMBER_DAILY_ALL_BUSINE
 
 # --- SMS --------------------------------------------------------------------------------------------------------------
 SMS_BACKENDS = {
-    "console": "nextalerts.sms.backends.console.SmsBackend",
-    "locmem": "nextalerts.sms.backends.locmem.SmsBackend",
-    "telnyx": "nextalerts.sms.backends.telnyx.SmsBackend",
+    "console": "messaging.backends.console.SmsBackend",
+    "locmem": "messaging.backends.locmem.SmsBackend",
+    "telnyx": "messaging.backends.telnyx.SmsBackend",
 }
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
 _DEMO_WEBHOOK_KEY = "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg="  # nextalerts.fakes.signing.TEST_PUBLIC_KEY
@@ -347,7 +347,7 @@ SPECTACULAR_SETTINGS = {
     "PREPROCESSING_HOOKS": ["nextalerts.rest.schema_drop_duplicate_routes"],
     "ENUM_NAME_OVERRIDES": {
         "CampaignStatusEnum": "campaigns.models.Campaign.Status",
-        "MessageStatusEnum": "campaigns.models.Message.Status",
+        "MessageStatusEnum": "messaging.models.Message.Status",
         "SubscriberStatusEnum": "subscribers.models.Subscriber.Status",
     },
 }

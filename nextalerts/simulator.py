@@ -8,8 +8,8 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
+from messaging.webhooks import telnyx_webhook
 from nextalerts.fakes import signing
-from nextalerts.sms.webhooks import telnyx_webhook
 from subscribers.models import SenderNumber
 
 DEFAULT_CONSUMER_PHONE = "+12025550123"  # a 555-01xx number: reserved for fiction, never a real consumer

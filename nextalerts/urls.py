@@ -12,9 +12,9 @@ from accounts import api as accounts_api
 from accounts import billing_webhooks
 from campaigns import api as campaigns_api
 from consent import api as consent_api
+from messaging.webhooks import telnyx_webhook
 from nextalerts import health
 from nextalerts.api import ApiRootView
-from nextalerts.sms.webhooks import telnyx_webhook
 from subscribers import api as subscribers_api
 from subscribers import views as subscribers_views
 from tracking import api as tracking_api

@@ -20,9 +20,10 @@ from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 
 from accounts.models import ApiToken, Business, Invitation, Membership
-from campaigns.models import Campaign, Message
+from campaigns.models import Campaign
 from campaigns.selectors import campaign_opt_outs
 from consent.models import ConsentEvent, Suppression
+from messaging.models import Message
 from nextalerts.csvcells import safe_cell
 from subscribers.models import Keyword, SenderNumber, Subscriber
 from tracking.models import Click, QRCode, Scan

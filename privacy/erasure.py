@@ -12,11 +12,10 @@ from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 
 from accounts.models import AuditEvent
-from campaigns.models import Message
 from consent.locks import lock_phone
 from consent.models import ConsentEvent, Suppression
+from messaging.models import Message, WebhookEvent
 from nextalerts.phones import phone_hash as hash_phone
-from nextalerts.sms.models import WebhookEvent
 from subscribers.models import Subscriber
 from tracking.models import Click
 

@@ -17,10 +17,10 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import ApiToken, AuditEvent, Business, Invitation, Membership, User
-from campaigns.models import Campaign, Message
+from campaigns.models import Campaign
 from consent.models import ConsentEvent, Suppression
-from nextalerts.sms.models import WebhookEvent
-from nextalerts.sms.webhooks import PENDING
+from messaging.models import Message, WebhookEvent
+from messaging.webhooks import PENDING
 from subscribers.models import Keyword, SenderNumber, Subscriber, Tag
 from tracking.models import Click, QRCode, Scan
 

@@ -15,9 +15,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.services import SendRefused, conversation_reply
 from consent import replies
 from consent import services as consent_services
+from messaging.services import SendRefused, conversation_reply
 from nextalerts.csvcells import safe_cell
 from nextalerts.dashboard import (
     business_object,

@@ -3,8 +3,8 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from campaigns.services import MAX_BODY
 from consent.replies import MAX_HELP_LENGTH
+from messaging.services import MAX_BODY
 
 from .fields import SenderNumberChoiceField
 from .models import SenderNumber

@@ -12,10 +12,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
 
-from campaigns.models import Message
 from consent.models import ConsentEvent, Suppression
 from consent.policy import SendKind, can_send_many
 from consent.replies import REQUIRED_CONFIRMATION_ELEMENTS, help_reply, opt_in_confirmation
+from messaging.models import Message
 from nextalerts.phones import phone_display
 from tracking.models import Click
 

@@ -12,9 +12,9 @@ from django.db import IntegrityError, transaction
 
 from consent.keywords import HELP_WORDS, OPT_IN_WORDS, OPT_OUT_WORDS, normalize
 from consent.replies import confirmation_problems
+from messaging import get_backend
+from messaging.messages import NumberCheckUnavailable as SmsNumberCheckUnavailable
 from nextalerts.phones import InvalidPhoneNumber, to_e164
-from nextalerts.sms import get_backend
-from nextalerts.sms.messages import NumberCheckUnavailable as SmsNumberCheckUnavailable
 
 from .models import Keyword, SenderNumber, Subscriber, Tag
 

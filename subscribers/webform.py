@@ -17,13 +17,13 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.models import Business
-from campaigns.models import Message
-from campaigns.services import message_queue
 from consent import replies
 from consent.locks import lock_phone
 from consent.models import ConsentEvent, Suppression
 from consent.policy import SendKind
 from consent.services import consent_event_record
+from messaging.models import Message
+from messaging.services import message_queue
 from nextalerts.phones import InvalidPhoneNumber, phone_hash, to_e164
 
 from . import limits

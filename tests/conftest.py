@@ -7,10 +7,10 @@ import pytest
 import redis
 
 from accounts.models import Business, Membership, Role
+from messaging.backends import locmem
 from nextalerts import celery_app
 from nextalerts.fakes.signing import TEST_PUBLIC_KEY
 from nextalerts.fakes.telnyx_server import FakeTelnyxServer
-from nextalerts.sms.backends import locmem
 from subscribers.models import Keyword, SenderNumber
 from tests.factories import KeywordFactory, MembershipFactory, SenderNumberFactory
 

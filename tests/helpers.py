@@ -67,8 +67,8 @@ def launch_campaign(campaign, now):
 
 def send_due(now):
     """What the workers do at `now` with every queued message."""
-    from campaigns import services
-    from campaigns.models import Message
+    from messaging import services
+    from messaging.models import Message
 
     ids = list(Message.objects.filter(status=Message.Status.QUEUED).values_list("pk", flat=True))
     return services.messages_send(message_ids=ids, now=now)
@@ -194,7 +194,7 @@ def celery_on_redis(redis_url: str):
     _drop_celery_pools()
     celery_app.conf.update(
         broker_url=redis_url, task_always_eager=False, task_default_queue=default_queue,
-        task_routes={"campaigns.send_replies": {"queue": reply_queue}},
+        task_routes={"messaging.send_replies": {"queue": reply_queue}},
     )  # fmt: skip
     try:
         yield default_queue, reply_queue

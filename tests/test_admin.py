@@ -10,9 +10,9 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.services import api_token_create, invitation_create
-from campaigns.models import Message
 from campaigns.services import campaign_create
 from consent.models import ConsentEvent, Suppression
+from messaging.models import Message
 from nextalerts.phones import phone_hash
 from privacy.services import data_request_open
 from subscribers.models import Keyword, SenderNumber, Subscriber, Tag

@@ -18,10 +18,10 @@ import pytest
 from django.db import connection
 
 from campaigns import services
-from campaigns.models import Campaign, Message
+from campaigns.models import Campaign
+from messaging.models import Message, WebhookEvent
+from messaging.tasks import apply_delivery_reports
 from nextalerts.fakes import signing
-from nextalerts.sms.models import WebhookEvent
-from nextalerts.sms.tasks import apply_delivery_reports
 from subscribers.models import Subscriber
 from tests.helpers import (
     celery_on_redis,

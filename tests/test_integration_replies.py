@@ -11,7 +11,8 @@ import pytest
 from django.db import connection
 
 from campaigns import services
-from campaigns.models import Campaign, Message
+from campaigns.models import Campaign
+from messaging.models import Message
 from subscribers.models import Subscriber
 from tests.helpers import product_env, text_in, wait_for, workers_running
 

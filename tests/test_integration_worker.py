@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from campaigns.models import Message
+from messaging.models import Message
 from tests.helpers import process_running, product_env, text_in, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -42,4 +42,4 @@ def test_reply_reaches_telnyx_through_a_real_worker(tenant_a, fake_telnyx, worke
     process, log = worker
     assert process.poll() is None, "the worker exited"
     # It was the worker process, not this one, that ran the task.
-    assert wait_for(lambda: "campaigns.send_replies" in log.read_text() and "succeeded" in log.read_text(), 10)
+    assert wait_for(lambda: "messaging.send_replies" in log.read_text() and "succeeded" in log.read_text(), 10)

@@ -21,7 +21,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.services import api_token_create
-from campaigns.models import Campaign, Message
+from campaigns.models import Campaign
+from messaging.models import Message
 from nextalerts.fakes import signing
 from subscribers.models import Subscriber
 from tests.helpers import database_url, text_in, wait_for

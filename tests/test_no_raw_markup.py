@@ -17,8 +17,9 @@ from django.utils.html import escape
 
 from accounts.models import Business, Invitation, Role
 from accounts.services import api_token_create, invitation_create
-from campaigns.models import Campaign, Message
+from campaigns.models import Campaign
 from consent.services import suppression_add_manual
+from messaging.models import Message
 from privacy.models import PolicyDocument, PolicyNotice
 from subscribers import webform
 from subscribers.models import Subscriber

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from campaigns.models import Message
+from messaging.models import Message
 from nextalerts.http import client_ip
 
 from . import links

@@ -74,7 +74,7 @@ class Click(models.Model):
 
     business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="clicks")
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="clicks")
-    message = models.ForeignKey("campaigns.Message", on_delete=models.CASCADE, related_name="clicks")
+    message = models.ForeignKey("messaging.Message", on_delete=models.CASCADE, related_name="clicks")
     url = models.URLField(max_length=2000)
     clicked_at = models.DateTimeField(auto_now_add=True)
     is_preview = models.BooleanField(default=False)

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from accounts import billing
 from accounts.models import Business
+from messaging.models import WebhookEvent
 from nextalerts.fakes import stripe_signing
-from nextalerts.sms.models import WebhookEvent
 from tests.helpers import STRIPE_PERIOD_END as PERIOD_END
 from tests.helpers import STRIPE_PERIOD_START as PERIOD_START
 from tests.helpers import post_stripe_event as post_event

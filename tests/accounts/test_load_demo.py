@@ -15,9 +15,10 @@ from django.urls import reverse
 from accounts.management.commands import load_demo
 from accounts.models import Business, User
 from campaigns import selectors as campaign_selectors
-from campaigns.models import Campaign, Message
+from campaigns.models import Campaign
 from consent.models import ConsentEvent, Suppression
-from nextalerts.sms.backends import locmem
+from messaging.backends import locmem
+from messaging.models import Message
 from subscribers.models import SenderNumber, Subscriber
 from tracking import selectors as tracking_selectors
 from tracking.models import Click, QRCode, Scan

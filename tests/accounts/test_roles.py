@@ -21,9 +21,10 @@ from accounts import services as account_services
 from accounts.models import ApiToken, Invitation, Membership, Role
 from accounts.roles import API_ACTIONS, ROLE_MAP
 from campaigns import services as campaign_services
-from campaigns.models import Campaign, Message
+from campaigns.models import Campaign
 from consent import services as consent_services
 from consent.models import ConsentEvent, Suppression
+from messaging.models import Message
 from nextalerts import dashboard_urls
 from nextalerts.urls import router
 from subscribers.models import Keyword, SenderNumber, Subscriber

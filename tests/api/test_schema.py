@@ -7,7 +7,7 @@ from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 
 from campaigns import services as campaign_services
-from campaigns.models import Message
+from messaging.models import Message
 from subscribers.services import number_delete
 from tests.factories import SenderNumberFactory
 from tests.helpers import api_client

@@ -7,8 +7,9 @@ import re
 import pytest
 from selenium.webdriver.common.by import By
 
-from campaigns.models import Campaign, Message
+from campaigns.models import Campaign
 from consent.models import Suppression
+from messaging.models import Message
 from subscribers.models import Subscriber
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,8 +7,9 @@ import pytest
 from django.test import TestCase
 from rest_framework.test import APIClient
 
-from campaigns import services
-from campaigns.models import Campaign, Message
+from campaigns.models import Campaign
+from messaging import services as messaging_services
+from messaging.models import Message
 from subscribers.models import Subscriber
 from tests.factories import SenderNumberFactory
 from tests.helpers import api_client, text_in
@@ -440,7 +441,7 @@ def test_cancelling_stops_the_messages_waiting_for_the_morning(time_machine, ten
     assert list(Message.objects.filter(campaign_id=created["id"]).values_list("status", flat=True)) == ["cancelled"]
     time_machine.move_to(DAYTIME + timedelta(days=1))
     with TestCase.captureOnCommitCallbacks(execute=True):
-        services.messages_dispatch_due()
+        messaging_services.messages_dispatch_due()
     assert fake_telnyx.messages() == []
 
 

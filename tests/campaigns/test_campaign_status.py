@@ -8,8 +8,10 @@ import time_machine
 from django.urls import reverse
 
 from campaigns import selectors, services
-from campaigns.models import Campaign, Message
-from nextalerts.sms.backends import locmem
+from campaigns.models import Campaign
+from messaging import services as messaging_services
+from messaging.backends import locmem
+from messaging.models import Message
 from subscribers.models import Subscriber
 from tests.helpers import api_client, launch_campaign, send_due, text_in
 
@@ -81,7 +83,7 @@ def test_a_hand_off_in_doubt_keeps_the_campaign_sending_until_it_is_settled(audi
     assert campaign.status == Campaign.Status.SENDING
     assert _status(campaign, NOON_NY) == "Sending — 1 going out now"
 
-    services.messages_expire_uncertain(now=NOON_NY + timedelta(days=4))
+    messaging_services.messages_expire_uncertain(now=NOON_NY + timedelta(days=4))
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.SENT
 
@@ -89,7 +91,7 @@ def test_a_hand_off_in_doubt_keeps_the_campaign_sending_until_it_is_settled(audi
 def test_texts_held_for_an_overdue_payment_are_not_called_quiet_hours(audience):
     campaign = launch_campaign(_campaign(audience), NOON_NY)
     Message.objects.filter(campaign=campaign, phone_number=NEW_YORK).update(
-        send_after=NOON_NY + services.BILLING_RECHECK, error_code=Message.BILLING_PAUSED_CODE
+        send_after=NOON_NY + messaging_services.BILLING_RECHECK, error_code=Message.BILLING_PAUSED_CODE
     )
     Message.objects.filter(campaign=campaign).exclude(phone_number=NEW_YORK).update(status=Message.Status.SENT)
     assert _status(campaign, NOON_NY) == "Sending — 1 waiting for the overdue payment"

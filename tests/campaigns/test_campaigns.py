@@ -11,11 +11,12 @@ from django.test import TestCase
 from django.utils import timezone
 
 from campaigns import services
-from campaigns.models import Campaign, Message
+from campaigns.models import Campaign
 from campaigns.selectors import campaign_stats
 from consent.services import suppression_add_manual
+from messaging import services as messaging_services
+from messaging.models import Message, WebhookEvent
 from nextalerts.fakes import signing
-from nextalerts.sms.models import WebhookEvent
 from subscribers.models import Subscriber
 from subscribers.services import subscriber_update
 from tests.helpers import launch_campaign, post_webhook, send_due, tasks_held, text_in
@@ -155,7 +156,7 @@ def test_a_message_that_reaches_a_worker_after_the_window_closed_waits(audience,
     """Launched in the window, sent late (a backlog): the worker checks the window again and holds it."""
     campaign = _launch(_campaign(audience), now=datetime(2026, 1, 15, 1, 55, tzinfo=UTC))  # 20:55 New York
     late = datetime(2026, 1, 15, 2, 5, tzinfo=UTC)  # 21:05 New York
-    services.message_send(message_id=campaign.messages.get(phone_number=NEW_YORK).pk, now=late)
+    messaging_services.message_send(message_id=campaign.messages.get(phone_number=NEW_YORK).pk, now=late)
     message = campaign.messages.get(phone_number=NEW_YORK)
     assert message.status == Message.Status.QUEUED
     assert message.send_after == datetime(2026, 1, 15, 13, 0, tzinfo=UTC)
@@ -164,7 +165,9 @@ def test_a_message_that_reaches_a_worker_after_the_window_closed_waits(audience,
 
 def test_transactional_messages_are_not_held_by_quiet_hours(audience, fake_telnyx):
     with TestCase.captureOnCommitCallbacks(execute=True):
-        message = services.transactional_send(business=audience.business, to=NEW_YORK, body="Showing at 8am confirmed")
+        message = messaging_services.transactional_send(
+            business=audience.business, to=NEW_YORK, body="Showing at 8am confirmed"
+        )
     message.refresh_from_db()
     assert message.status == Message.Status.SENT  # sent at whatever hour the test runs
     assert _sent_to(fake_telnyx) == [NEW_YORK]
@@ -321,7 +324,7 @@ def test_no_message_leaves_after_a_stop_was_acknowledged_mid_campaign(tenant_a, 
     def worker():
         try:
             for message_id in ids:
-                services.message_send(message_id=message_id, now=NOON_NY)
+                messaging_services.message_send(message_id=message_id, now=NOON_NY)
         finally:
             connection.close()
 

@@ -11,16 +11,17 @@ from itertools import pairwise
 
 import pytest
 
-from campaigns import ratelimit, services
-from campaigns.models import Message
-from campaigns.ratelimit import LocalRateLimiter, RedisRateLimiter, SlotTooFar
+from messaging import ratelimit
+from messaging import services as messaging_services
+from messaging.backends import locmem
+from messaging.models import Message
+from messaging.ratelimit import LocalRateLimiter, RedisRateLimiter, SlotTooFar
 from nextalerts import celery_app
-from nextalerts.sms.backends import locmem
 from tests.campaigns.test_campaigns import NOON_NY, _campaign, _join
 from tests.campaigns.test_ratelimit import JITTER
 from tests.helpers import launch_campaign, text_in
 
-HORIZON = services.BULK_HORIZON_SECONDS
+HORIZON = messaging_services.BULK_HORIZON_SECONDS
 
 
 class FakeTime:
@@ -53,9 +54,11 @@ def queued(monkeypatch):
     """Tasks are recorded (message ids, countdown, lane) instead of run: the test runs them when it chooses, as a
     worker would, and campaign sends defer as they do under a real worker."""
     calls = []
-    monkeypatch.setattr(services, "_enqueue", lambda ids, countdown=None, *, lane=services.BULK_LANE: calls.append(
-        (list(ids), countdown, lane)
-    ))  # fmt: skip
+
+    def record(ids, countdown=None, *, lane=messaging_services.BULK_LANE):
+        calls.append((list(ids), countdown, lane))
+
+    monkeypatch.setattr(messaging_services, "messages_enqueue", record)
     celery_app.conf.task_always_eager = False  # the autouse _sms_settings fixture sets it back
     return calls
 
@@ -180,10 +183,10 @@ def test_a_reply_queued_while_a_campaign_is_rate_limited_is_handed_over_first(
     # The campaign's task sends its first message; the number's next slot is a second away, so the rest goes back to
     # the queue with a countdown instead of holding the worker.
     with django_capture_on_commit_callbacks(execute=True):  # as outside the test's transaction
-        services.messages_send(message_ids=ids, now=NOON_NY)
+        messaging_services.messages_send(message_ids=ids, now=NOON_NY)
     assert _sent_to() == [first]
     [(rest, countdown, lane)] = queued
-    assert rest == ids[1:] and lane == services.BULK_LANE
+    assert rest == ids[1:] and lane == messaging_services.BULK_LANE
     assert 0.5 < countdown <= 1.0
     assert set(Message.objects.filter(pk__in=rest).values_list("status", "attempts")) == {(Message.Status.QUEUED, 0)}
 
@@ -191,15 +194,15 @@ def test_a_reply_queued_while_a_campaign_is_rate_limited_is_handed_over_first(
     queued.clear()
     text_in(from_number=replier, to_number=number.phone_number, text="HELP")
     [(reply_ids, _, reply_lane)] = queued
-    assert reply_lane == services.REPLY_LANE
-    services.messages_send(message_ids=reply_ids, now=NOON_NY)
+    assert reply_lane == messaging_services.REPLY_LANE
+    messaging_services.messages_send(message_ids=reply_ids, now=NOON_NY)
     assert _sent_to() == [first, replier]
     assert Message.objects.get(pk=reply_ids[0]).kind == Message.Kind.HELP_REPLY
 
     # The campaign's task comes back: the reply had the slot it was waiting for, so the campaign waits a slot more.
     queued.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        services.messages_send(message_ids=rest, now=NOON_NY)
+        messaging_services.messages_send(message_ids=rest, now=NOON_NY)
     assert _sent_to() == [first, replier]
     [(again, later, _)] = queued
     assert again == rest and 0.5 < later <= 1.0
@@ -222,13 +225,13 @@ def test_a_campaign_task_sleeps_at_most_its_share_then_yields_the_worker(
     fake_time.slept.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.messages_send(message_ids=ids, now=NOON_NY)
+        messaging_services.messages_send(message_ids=ids, now=NOON_NY)
     sent = len(locmem.outbox)
     # Sends a slot apart (1/25 s), until the task has slept BULK_TASK_SLEEP_SECONDS; then the rest is queued again.
-    assert sum(fake_time.slept) == pytest.approx(services.BULK_TASK_SLEEP_SECONDS, abs=0.05)
+    assert sum(fake_time.slept) == pytest.approx(messaging_services.BULK_TASK_SLEEP_SECONDS, abs=0.05)
     assert 50 <= sent <= 52
     [(rest, countdown, lane)] = queued
-    assert rest == ids[sent:] and countdown == 0 and lane == services.BULK_LANE
+    assert rest == ids[sent:] and countdown == 0 and lane == messaging_services.BULK_LANE
     assert campaign.messages.filter(status=Message.Status.SENT).count() == sent
 
 
@@ -243,7 +246,7 @@ def test_run_in_process_a_campaign_task_sleeps_for_its_slots_instead(tenant_a, f
     locmem.outbox.clear()
     fake_time.now += 10  # past the slots the opt-in confirmations took
     fake_time.slept.clear()
-    services.messages_send(message_ids=list(campaign.messages.values_list("pk", flat=True)), now=NOON_NY)
+    messaging_services.messages_send(message_ids=list(campaign.messages.values_list("pk", flat=True)), now=NOON_NY)
     assert len(locmem.outbox) == 3
     assert fake_time.slept == [pytest.approx(1.0), pytest.approx(1.0)]
 
@@ -252,7 +255,7 @@ def test_run_in_process_a_campaign_task_sleeps_for_its_slots_instead(tenant_a, f
 def test_the_dispatcher_queues_replies_and_campaign_messages_in_their_lanes(tenant_a, queued):
     _join(tenant_a, "+12125550600")
     campaign = launch_campaign(_campaign(tenant_a), NOON_NY)
-    reply = services.message_queue(
+    reply = messaging_services.message_queue(
         business=tenant_a.business, sender_number=tenant_a.number, phone="+12125550600",
         kind=Message.Kind.CONVERSATION, body="See you at 3",
     )  # fmt: skip
@@ -260,16 +263,16 @@ def test_the_dispatcher_queues_replies_and_campaign_messages_in_their_lanes(tena
         dispatched_at=None, status=Message.Status.QUEUED
     )
     queued.clear()
-    services.messages_dispatch_due()
+    messaging_services.messages_dispatch_due()
     lanes = {lane: ids for ids, _, lane in queued}
-    assert reply.pk in lanes[services.REPLY_LANE]
-    assert set(campaign.messages.values_list("pk", flat=True)) == set(lanes[services.BULK_LANE])
-    assert not set(lanes[services.REPLY_LANE]) & set(lanes[services.BULK_LANE])
+    assert reply.pk in lanes[messaging_services.REPLY_LANE]
+    assert set(campaign.messages.values_list("pk", flat=True)) == set(lanes[messaging_services.BULK_LANE])
+    assert not set(lanes[messaging_services.REPLY_LANE]) & set(lanes[messaging_services.BULK_LANE])
 
 
 def test_replies_are_routed_to_their_own_queue_and_campaigns_to_the_default_one(settings):
     def queue_of(task):
         return celery_app.amqp.router.route({}, task)["queue"].name
 
-    assert queue_of("campaigns.send_replies") == settings.REPLY_QUEUE == "replies"
-    assert queue_of("campaigns.send_messages") == settings.CELERY_TASK_DEFAULT_QUEUE == "celery"
+    assert queue_of("messaging.send_replies") == settings.REPLY_QUEUE == "replies"
+    assert queue_of("messaging.send_messages") == settings.CELERY_TASK_DEFAULT_QUEUE == "celery"

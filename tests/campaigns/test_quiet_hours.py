@@ -8,7 +8,7 @@ import pytest
 from phonenumbers import geocoder
 from phonenumbers import timezone as phone_timezone
 
-from campaigns.quiet_hours import (
+from nextalerts.quiet_hours import (
     MAX_PROFILE_LENGTH,
     is_quiet,
     next_send_time,
@@ -361,7 +361,7 @@ def test_an_unknown_fallback_zone_is_refused():
 
 
 def test_fallback_profile_is_the_default_window_in_the_given_zone():
-    from campaigns.quiet_hours import fallback_profile, profile_or_fallback
+    from nextalerts.quiet_hours import fallback_profile, profile_or_fallback
 
     assert fallback_profile("America/Chicago") == "8-21@America/Chicago"
     assert profile_or_fallback("22395", fallback_tz="America/Denver") == "8-21@America/Denver"  # a short code

@@ -14,9 +14,11 @@ from django.utils import timezone
 from accounts import billing
 from accounts.models import Business
 from campaigns import services
-from campaigns.models import Campaign, Message
+from campaigns.models import Campaign
 from campaigns.selectors import campaign_stats, campaign_status_texts
 from consent.policy import BILLING_PAUSED, SendKind, can_send
+from messaging import services as messaging_services
+from messaging.models import Message
 from nextalerts.fakes import stripe_signing
 from subscribers import webform
 from tests.helpers import launch_campaign, send_due, text_in
@@ -174,7 +176,7 @@ def test_past_due_beyond_grace_pauses_campaigns_but_never_consent_replies(audien
     assert fake_telnyx.messages() == []
     waiting = Message.objects.filter(campaign=campaign)
     assert {m.status for m in waiting} == {Message.Status.QUEUED}  # paused, not dropped
-    assert {m.send_after for m in waiting} == {NOON_NY + services.BILLING_RECHECK}
+    assert {m.send_after for m in waiting} == {NOON_NY + messaging_services.BILLING_RECHECK}
     # Said as what it is, not as quiet hours.
     assert campaign_stats(campaign=campaign, now=NOON_NY)["waiting_quiet_hours"] == 0
     campaign.refresh_from_db()
@@ -217,7 +219,7 @@ def test_past_due_beyond_grace_pauses_campaigns_but_never_consent_replies(audien
 def test_transactional_and_inbox_replies_continue_while_paused(audience, fake_telnyx, fake_stripe):
     business = _past_due(audience.business, timezone.now() - timedelta(days=30))
     with TestCase.captureOnCommitCallbacks(execute=True):
-        services.transactional_send(business=business, to=PHONES[0], body="Your order is ready.")
+        messaging_services.transactional_send(business=business, to=PHONES[0], body="Your order is ready.")
     assert [m["to"] for m in fake_telnyx.messages()] == [PHONES[0]]
 
 

@@ -13,7 +13,7 @@ from itertools import pairwise
 import pytest
 import redis
 
-from campaigns.ratelimit import LocalRateLimiter, RedisRateLimiter, acquire, get_limiter
+from messaging.ratelimit import LocalRateLimiter, RedisRateLimiter, acquire, get_limiter
 
 RATE = 20  # messages per second
 # The clock is read just after a reservation returns: that, not the limiter, can put two slots this much closer.

@@ -2,7 +2,7 @@
 
 import pytest
 
-from campaigns.segments import measure
+from messaging.segments import measure
 
 # GSM 03.38 default alphabet written out row by row (0x00-0x7F), with 0x1B, the escape, left out.
 DEFAULT_ALPHABET = (

@@ -10,11 +10,12 @@ import pytest
 from django.db import connection
 
 from campaigns import services
-from campaigns.models import Campaign, Message
+from campaigns.models import Campaign
 from consent.locks import _key
+from messaging import services as messaging_services
+from messaging.models import Message, WebhookEvent
 from nextalerts.fakes import signing
 from nextalerts.phones import phone_hash
-from nextalerts.sms.models import WebhookEvent
 from subscribers.models import Subscriber
 from tests.helpers import database_url, post_webhook, tasks_held, text_in, wait_for
 
@@ -55,7 +56,7 @@ def test_a_worker_whose_session_is_ended_mid_chunk_hands_nothing_more_over(tenan
 
     def worker():
         try:
-            services.messages_send(message_ids=ids, now=NOON_NY)
+            messaging_services.messages_send(message_ids=ids, now=NOON_NY)
         finally:
             connection.close()
 
@@ -92,11 +93,11 @@ def test_a_worker_whose_session_is_ended_mid_chunk_hands_nothing_more_over(tenan
     assert all(statuses[r.body["to"]] == Message.Status.SENT for r in after)
     # Queued again at once, through the new session, rather than left for the dispatcher's next round.
     rest_ids = set(campaign.messages.filter(phone_number__in=rest).values_list("pk", flat=True))
-    again = [args[0] for name, args, _eta in queued if name == "campaigns.send_messages"]
+    again = [args[0] for name, args, _eta in queued if name == "messaging.send_messages"]
     assert again and set().union(*again) == rest_ids, queued
 
     # The next attempt checks consent again: the STOPped numbers are blocked, the others sent once.
-    services.messages_send(message_ids=ids, now=NOON_NY)
+    messaging_services.messages_send(message_ids=ids, now=NOON_NY)
     statuses = dict(campaign.messages.values_list("phone_number", "status"))
     assert all(statuses[p] == Message.Status.BLOCKED for p in acknowledged)
     tos = [r.body["to"] for r in _campaign_texts(fake_telnyx)]
@@ -128,7 +129,7 @@ def _end_session(pid):
 def test_a_send_task_whose_session_was_cut_before_it_claimed_tries_again_at_once(tenant_a, fake_telnyx):
     """A failover between two tasks: the worker's connection is dead before the claim. The task runs again on a new
     connection a moment later (not when the dispatcher finds the message stale, minutes later)."""
-    from campaigns.tasks import send_replies
+    from messaging.tasks import send_replies
 
     message = _reply(tenant_a)
     with connection.cursor() as cursor:
@@ -155,7 +156,7 @@ def test_a_hand_off_whose_session_died_in_flight_is_recorded_through_a_new_one(t
 
     def worker():
         try:
-            services.messages_send(message_ids=[message.pk], now=NOON_NY)
+            messaging_services.messages_send(message_ids=[message.pk], now=NOON_NY)
         except Exception as exc:  # the test reports it below
             errors.append(exc)
         finally:
@@ -213,9 +214,11 @@ def _claimed_by_a_dead_worker(tenant, *, started):
 def test_a_claim_whose_worker_died_before_its_hand_off_is_sent_once_by_the_dispatcher(subscribed, fake_telnyx, stale):
     campaign, message = _claimed_by_a_dead_worker(subscribed, started=False)
 
-    assert services.messages_dispatch_due(now=NOON_NY + timedelta(seconds=30)) == {"dispatched": 0}  # may be alive
+    assert messaging_services.messages_dispatch_due(now=NOON_NY + timedelta(seconds=30)) == {
+        "dispatched": 0
+    }  # may be alive
     assert fake_telnyx.messages() == []
-    result = services.messages_dispatch_due(now=NOON_NY + timedelta(seconds=61))
+    result = messaging_services.messages_dispatch_due(now=NOON_NY + timedelta(seconds=61))
     assert result == {"dispatched": 1, "requeued": 1}
     message.refresh_from_db()
     assert message.status == Message.Status.SENT and message.attempts == 2
@@ -223,18 +226,21 @@ def test_a_claim_whose_worker_died_before_its_hand_off_is_sent_once_by_the_dispa
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.SENT
 
-    assert services.messages_dispatch_due(now=NOON_NY + timedelta(seconds=600)) == {"dispatched": 0}
+    assert messaging_services.messages_dispatch_due(now=NOON_NY + timedelta(seconds=600)) == {"dispatched": 0}
     assert len(fake_telnyx.messages()) == 1
 
 
 def test_a_claim_whose_hand_off_began_is_never_resent_but_settled_by_its_report(subscribed, fake_telnyx, stale):
     campaign, message = _claimed_by_a_dead_worker(subscribed, started=True)
 
-    assert services.messages_dispatch_due(now=NOON_NY + timedelta(seconds=61)) == {"dispatched": 0, "uncertain": 1}
+    assert messaging_services.messages_dispatch_due(now=NOON_NY + timedelta(seconds=61)) == {
+        "dispatched": 0,
+        "uncertain": 1,
+    }
     assert fake_telnyx.messages() == []  # it may have gone: never resent blindly
     message.refresh_from_db()
     assert (message.status, message.error_code) == (Message.Status.SENDING, "unknown")
-    assert services.messages_dispatch_due(now=NOON_NY + timedelta(seconds=600)) == {"dispatched": 0}
+    assert messaging_services.messages_dispatch_due(now=NOON_NY + timedelta(seconds=600)) == {"dispatched": 0}
 
     report = signing.message_finalized(provider_message_id="tx-dead-worker", to_number=CONSUMER)
     report["data"]["payload"]["from"] = {"phone_number": subscribed.number.phone_number}
@@ -255,14 +261,17 @@ def test_a_slow_live_worker_keeps_its_claim(subscribed, fake_telnyx, stale):
     _campaign, message = _claimed_by_a_dead_worker(subscribed, started=False)
     with psycopg.connect(database_url(), autocommit=True) as live_worker:
         live_worker.execute("SELECT pg_advisory_lock(%s)", [_key(message.business_id, message.phone_hash)])
-        assert services.messages_dispatch_due(now=NOON_NY + timedelta(seconds=600)) == {"dispatched": 0}
+        assert messaging_services.messages_dispatch_due(now=NOON_NY + timedelta(seconds=600)) == {"dispatched": 0}
         message.refresh_from_db()
         assert message.status == Message.Status.SENDING
         pid = live_worker.info.backend_pid
     # Its session gone, the locks are free (once the server has ended that backend, a moment after the client left):
     # the claim goes back to the queue and is sent once.
     assert wait_for(lambda: not _holds_locks(pid), timeout=10)
-    assert services.messages_dispatch_due(now=NOON_NY + timedelta(seconds=600)) == {"dispatched": 1, "requeued": 1}
+    assert messaging_services.messages_dispatch_due(now=NOON_NY + timedelta(seconds=600)) == {
+        "dispatched": 1,
+        "requeued": 1,
+    }
     assert [m["to"] for m in fake_telnyx.messages()] == [CONSUMER]
 
 
@@ -273,7 +282,7 @@ def test_an_outcome_written_late_by_a_worker_does_not_undo_a_newer_claim(subscri
     stale = Message.objects.get(pk=message.pk)
     Message.objects.filter(pk=message.pk).update(attempts=2, status=Message.Status.SENT, provider_message_id="new")
     stale.status = Message.Status.QUEUED
-    services._write_outcomes([stale])
+    messaging_services._write_outcomes([stale])
     message.refresh_from_db()
     if connection.vendor == "postgresql":
         assert (message.status, message.provider_message_id) == (Message.Status.SENT, "new")
@@ -289,7 +298,7 @@ def _report(tenant, provider_message_id):
 
 
 def _apply_reports():
-    from nextalerts.sms.webhooks import delivery_reports_apply_pending
+    from messaging.webhooks import delivery_reports_apply_pending
 
     return delivery_reports_apply_pending()
 
@@ -306,7 +315,10 @@ def test_a_report_for_a_dead_workers_hand_off_waits_until_its_claim_is_marked_un
     message.refresh_from_db()
     assert message.status == Message.Status.SENDING
 
-    assert services.messages_dispatch_due(now=NOON_NY + timedelta(seconds=61)) == {"dispatched": 0, "uncertain": 1}
+    assert messaging_services.messages_dispatch_due(now=NOON_NY + timedelta(seconds=61)) == {
+        "dispatched": 0,
+        "uncertain": 1,
+    }
     assert _apply_reports() == {"applied": 1, "remaining": False}
     message.refresh_from_db()
     assert (message.status, message.provider_message_id) == (Message.Status.DELIVERED, "tx-early")

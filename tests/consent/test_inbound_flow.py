@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 import pytest
 from django.test import TestCase
 
-from campaigns.models import Message
-from campaigns.services import message_queue
 from consent.models import ConsentEvent, Suppression
 from consent.policy import SendKind
+from messaging.models import Message
+from messaging.services import message_queue
 from subscribers.models import Subscriber
 from tests.helpers import text_in
 
@@ -131,7 +131,7 @@ def test_a_message_queued_before_stop_is_not_sent_after_it(tenant_a, fake_telnyx
         business=tenant_a.business, sender_number=tenant_a.number, phone=CONSUMER, kind="marketing", body="20% off!"
     )
     _text(tenant_a, "STOP")
-    from campaigns.services import message_send
+    from messaging.services import message_send
 
     message_send(message_id=pending.pk, now=NOON_NY)  # inside the consumer's hours: only consent can hold it
     pending.refresh_from_db()

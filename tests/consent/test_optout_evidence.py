@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from campaigns.models import Message
-from campaigns.services import message_queue, message_send
 from consent.models import ConsentEvent, Suppression
 from consent.policy import SendKind, can_send
+from messaging.models import Message
+from messaging.services import message_queue, message_send
 from subscribers.models import Subscriber
 from tests.factories import KeywordFactory, SenderNumberFactory
 from tests.helpers import text_in

@@ -11,11 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from campaigns import services
-from campaigns.models import Campaign, Message
+from campaigns.models import Campaign
 from campaigns.selectors import campaign_stats
 from consent.models import Suppression
 from consent.services import suppression_add
-from nextalerts.sms.backends import locmem
+from messaging.backends import locmem
+from messaging.models import Message
 from subscribers.models import Subscriber, Tag
 from subscribers.services import subscriber_update
 from tests.factories import SenderNumberFactory

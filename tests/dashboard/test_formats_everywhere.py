@@ -16,8 +16,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Business, Invitation, Role
 from accounts.services import api_token_create
-from campaigns.models import Campaign, Message
+from campaigns.models import Campaign
 from consent.services import suppression_add_manual
+from messaging.models import Message
 from subscribers import webform
 from subscribers.models import Subscriber
 from subscribers.services import subscriber_update

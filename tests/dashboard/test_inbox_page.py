@@ -5,8 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from campaigns.models import Message
-from nextalerts.sms.backends import locmem
+from messaging.backends import locmem
+from messaging.models import Message
 from subscribers.models import Subscriber
 from tests.helpers import text_in
 

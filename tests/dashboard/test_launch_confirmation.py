@@ -11,9 +11,10 @@ from django.test import TestCase
 from django.urls import reverse
 
 from campaigns import selectors, services
-from campaigns.models import Campaign, Message
+from campaigns.models import Campaign
 from consent.models import Suppression
 from consent.services import suppression_add
+from messaging.models import Message
 from subscribers.models import Subscriber
 from subscribers.services import subscriber_update
 from tests.helpers import text_in

@@ -9,9 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from campaigns.models import Campaign, Message
+from campaigns.models import Campaign
 from consent.models import ConsentEvent
 from consent.services import consent_event_record
+from messaging.models import Message
 from nextalerts.phones import phone_hash
 from subscribers.models import Subscriber
 from tests.helpers import text_in

@@ -5,9 +5,8 @@ from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 
-from campaigns.models import Message
 from consent.models import ConsentEvent, Suppression
-from nextalerts.sms.models import WebhookEvent
+from messaging.models import Message, WebhookEvent
 from subscribers.models import Subscriber
 from tests.helpers import text_in
 

@@ -9,7 +9,8 @@ from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from campaigns.models import Campaign, Message
+from campaigns.models import Campaign
+from messaging.models import Message
 from subscribers import services
 from subscribers.models import Subscriber
 from tests.helpers import text_in

@@ -82,7 +82,7 @@ def test_a_request_without_an_id_or_with_an_unusable_one_gets_a_new_one(captured
 def test_a_task_run_by_a_real_worker_logs_its_task_id_and_the_request_that_queued_it(
     celery_queues, redis_url, fake_telnyx
 ):
-    from campaigns import tasks
+    from messaging import tasks as messaging_tasks
 
     default_queue, reply_queue = celery_queues
     env = product_env(
@@ -96,7 +96,7 @@ def test_a_task_run_by_a_real_worker_logs_its_task_id_and_the_request_that_queue
     with process_running(command, env=env, name="worker") as (process, log):
         queued_by = current_request_id.set("req-queued-the-task")  # as when a view queues it
         try:
-            result = tasks.send_replies.delay([])
+            result = messaging_tasks.send_replies.delay([])
         finally:
             current_request_id.reset(queued_by)
 

@@ -8,9 +8,11 @@ from django.test import TestCase
 
 from accounts.models import AuditEvent, Business
 from campaigns import services as campaign_services
-from campaigns.models import Campaign, Message
+from campaigns.models import Campaign
 from consent.policy import SendKind, can_send
-from nextalerts.sms.backends import locmem
+from messaging import services as messaging_services
+from messaging.backends import locmem
+from messaging.models import Message
 from privacy import services
 from privacy.models import DataRequest
 from tests.helpers import api_client, send_due, text_in
@@ -44,7 +46,7 @@ def test_deletion_marks_the_business_and_schedules_the_purge(tenant_a, settings)
 def test_nothing_is_sent_after_deletion_not_even_queued_texts_or_scheduled_campaigns(subscribed):
     tenant = subscribed
     with TestCase.captureOnCommitCallbacks(execute=False):
-        queued = campaign_services.message_queue(
+        queued = messaging_services.message_queue(
             business=tenant.business,
             sender_number=tenant.number,
             phone=PHONE,

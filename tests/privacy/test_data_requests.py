@@ -15,12 +15,12 @@ from django.db.models.functions import Cast
 from django.urls import reverse
 
 from accounts.models import AuditEvent
-from campaigns.models import Campaign, Message
+from campaigns.models import Campaign
 from consent.models import ConsentEvent, Suppression
 from consent.policy import can_send
 from consent.selectors import ledger_verify
+from messaging.models import Message, WebhookEvent
 from nextalerts.phones import phone_hash
-from nextalerts.sms.models import WebhookEvent
 from privacy import services
 from privacy.models import DataRequest, DataRequestEvent
 from subscribers.models import Subscriber

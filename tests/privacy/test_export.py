@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, Invitation
 from accounts.services import api_token_create
-from campaigns.models import Campaign, Message
+from campaigns.models import Campaign
+from messaging.models import Message
 from nextalerts.phones import phone_hash
 from privacy import archive, services
 from privacy.models import DataRequest

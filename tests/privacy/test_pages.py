@@ -17,9 +17,9 @@ from django.urls import reverse
 
 from accounts.api import SignupSerializer
 from accounts.models import Business
-from campaigns import quiet_hours
 from consent import keywords, replies
 from consent.models import ConsentEvent
+from nextalerts import quiet_hours
 from privacy import policy
 from privacy.models import PolicyDocument
 from subscribers import webform

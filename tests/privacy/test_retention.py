@@ -17,14 +17,14 @@ from django.db.models.functions import Cast
 from accounts.audit import audit_record
 from accounts.models import ApiToken, AuditEvent, Business, Invitation, Membership, User
 from accounts.services import api_token_create
-from campaigns.models import Campaign, Message
+from campaigns.models import Campaign
 from campaigns.selectors import campaign_stats
 from consent.models import AppendOnlyError, ConsentEvent, Suppression
 from consent.policy import can_send
 from consent.selectors import ledger_verify
 from consent.services import consent_event_record
+from messaging.models import Message, WebhookEvent
 from nextalerts.phones import phone_hash
-from nextalerts.sms.models import WebhookEvent
 from privacy.models import DataRequest, DataRequestEvent
 from privacy.retention import business_purge, retention_enforce
 from privacy.tasks import LOCK_KEY, enforce_retention

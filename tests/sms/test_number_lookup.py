@@ -13,10 +13,10 @@ import urllib.request
 import pytest
 from django.conf import settings as django_settings
 
+from messaging import get_backend
+from messaging.backends import console, locmem
+from messaging.messages import NumberCheckUnavailable
 from nextalerts.fakes.telnyx_server import FakeTelnyxServer
-from nextalerts.sms import get_backend
-from nextalerts.sms.backends import console, locmem
-from nextalerts.sms.messages import NumberCheckUnavailable
 
 OWNED = "+12025550188"
 OTHER = "+12025550177"

@@ -8,10 +8,10 @@ import pytest
 from django.test import TestCase
 from django.utils import timezone
 
-from campaigns import services
-from campaigns.models import Message
-from campaigns.tasks import send_messages, send_replies
 from consent.models import ConsentEvent, Suppression
+from messaging import services as messaging_services
+from messaging.models import Message
+from messaging.tasks import send_messages, send_replies
 from nextalerts.fakes import signing
 from subscribers.models import Subscriber
 from tests.helpers import post_webhook, text_in
@@ -28,7 +28,7 @@ def subscribed(tenant_a, fake_telnyx):
 
 def _queue(tenant, body="Your table is ready", kind="transactional"):
     with TestCase.captureOnCommitCallbacks(execute=False):
-        return services.message_queue(
+        return messaging_services.message_queue(
             business=tenant.business, sender_number=tenant.number, phone=CONSUMER, kind=kind, body=body
         )
 
@@ -42,7 +42,7 @@ def test_send_posts_what_telnyx_expects(subscribed, fake_telnyx):
     subscribed.number.save()
     message = _queue(subscribed)
 
-    services.message_send(message_id=message.pk)
+    messaging_services.message_send(message_id=message.pk)
 
     [request] = fake_telnyx.state.requests
     assert request.headers["Authorization"] == "Bearer KEY_TEST"
@@ -70,7 +70,7 @@ def test_carrier_stop_error_40300_blocks_the_message_and_suppresses_the_number(s
     fake_telnyx.fail(status=400, code="40300", title="Blocked due to STOP message", to=CONSUMER)
     message = _queue(subscribed)
 
-    services.message_send(message_id=message.pk)
+    messaging_services.message_send(message_id=message.pk)
 
     message.refresh_from_db()
     assert (message.status, message.error_code) == (Message.Status.BLOCKED, "40300")
@@ -81,7 +81,7 @@ def test_carrier_stop_error_40300_blocks_the_message_and_suppresses_the_number(s
     assert Subscriber.objects.get(phone_number=CONSUMER).status == "unsubscribed"
     # and nothing more goes to that number
     later = _queue(subscribed, body="Another one")
-    services.message_send(message_id=later.pk)
+    messaging_services.message_send(message_id=later.pk)
     later.refresh_from_db()
     assert later.status == Message.Status.BLOCKED
     assert len(fake_telnyx.messages()) == 1
@@ -94,7 +94,7 @@ def test_carrier_stop_error_40300_blocks_the_message_and_suppresses_the_number(s
 def test_invalid_or_landline_numbers_fail_the_message_with_the_reason(subscribed, fake_telnyx, code, title):
     fake_telnyx.fail(status=422, code=code, title=title)
     message = _queue(subscribed)
-    services.message_send(message_id=message.pk)
+    messaging_services.message_send(message_id=message.pk)
     message.refresh_from_db()
     assert (message.status, message.error_code, message.error_detail) == (Message.Status.FAILED, code, title)
     assert not Suppression.objects.exists()
@@ -104,17 +104,17 @@ def test_rate_limited_send_waits_for_retry_after_and_the_sdk_does_not_retry(subs
     fake_telnyx.fail(status=429, code="10011", title="Too many requests", retry_after=30)
     message = _queue(subscribed)
 
-    services.message_send(message_id=message.pk)
+    messaging_services.message_send(message_id=message.pk)
 
     assert len(fake_telnyx.state.requests) == 1  # the SDK itself did not retry
     message.refresh_from_db()
     assert message.status == Message.Status.QUEUED  # the provider did not take it
     assert message.send_after >= _later(29)
 
-    services.message_send(message_id=message.pk)  # too early: nothing happens
+    messaging_services.message_send(message_id=message.pk)  # too early: nothing happens
     assert len(fake_telnyx.state.requests) == 1
 
-    services.message_send(message_id=message.pk, now=_later(31))
+    messaging_services.message_send(message_id=message.pk, now=_later(31))
     message.refresh_from_db()
     assert message.status == Message.Status.SENT
     assert len(fake_telnyx.messages()) == 2
@@ -124,11 +124,11 @@ def test_the_dispatcher_sends_a_rate_limited_message_once_it_is_due(subscribed, 
     time_machine.move_to(timezone.now(), tick=True)
     fake_telnyx.fail(status=429, code="10011", title="Too many requests", retry_after=5)
     message = _queue(subscribed)
-    services.message_send(message_id=message.pk)
+    messaging_services.message_send(message_id=message.pk)
 
-    assert services.messages_dispatch_due() == {"dispatched": 0}  # not due yet
+    assert messaging_services.messages_dispatch_due() == {"dispatched": 0}  # not due yet
     time_machine.shift(timedelta(seconds=60))
-    assert services.messages_dispatch_due() == {"dispatched": 1}
+    assert messaging_services.messages_dispatch_due() == {"dispatched": 1}
     message.refresh_from_db()
     assert message.status == Message.Status.SENT
 
@@ -136,18 +136,18 @@ def test_the_dispatcher_sends_a_rate_limited_message_once_it_is_due(subscribed, 
 def test_a_message_the_provider_keeps_refusing_is_failed_in_the_end(subscribed, fake_telnyx):
     fake_telnyx.fail(status=429, code="10011", title="Too many requests", times=None)
     message = _queue(subscribed)
-    for _ in range(services.MAX_SEND_ATTEMPTS):
-        services.message_send(message_id=message.pk, now=_later(3600))
+    for _ in range(messaging_services.MAX_SEND_ATTEMPTS):
+        messaging_services.message_send(message_id=message.pk, now=_later(3600))
     message.refresh_from_db()
     assert (message.status, message.error_code) == (Message.Status.FAILED, "10011")
-    assert len(fake_telnyx.state.requests) == services.MAX_SEND_ATTEMPTS
+    assert len(fake_telnyx.state.requests) == messaging_services.MAX_SEND_ATTEMPTS
 
 
 def test_server_error_is_an_uncertain_hand_off_and_is_never_repeated(subscribed, fake_telnyx):
     fake_telnyx.fail(status=500, code="10001", title="Internal error")
     message = _queue(subscribed)
     send_messages.apply(args=[[message.pk]])
-    services.messages_dispatch_due(now=_later(3600))
+    messaging_services.messages_dispatch_due(now=_later(3600))
     send_messages.apply(args=[[message.pk]])
     message.refresh_from_db()
     assert (message.status, message.error_code) == (Message.Status.SENDING, "unknown")
@@ -157,7 +157,7 @@ def test_server_error_is_an_uncertain_hand_off_and_is_never_repeated(subscribed,
 def test_an_uncertain_hand_off_is_reconciled_by_its_delivery_report(subscribed, fake_telnyx):
     fake_telnyx.fail(status=500, code="10001", title="Internal error")
     message = _queue(subscribed, body="See you at 5")
-    services.message_send(message_id=message.pk)
+    messaging_services.message_send(message_id=message.pk)
 
     report = signing.message_finalized(provider_message_id="tx-abc", to_number=CONSUMER)
     report["data"]["payload"]["from"] = {"phone_number": subscribed.number.phone_number}
@@ -170,9 +170,9 @@ def test_an_uncertain_hand_off_is_reconciled_by_its_delivery_report(subscribed, 
 def test_uncertain_hand_offs_without_a_report_are_failed_after_three_days(subscribed, fake_telnyx):
     fake_telnyx.fail(status=500, code="10001", title="Internal error")
     message = _queue(subscribed)
-    services.message_send(message_id=message.pk)
-    assert services.messages_expire_uncertain() == {"expired": 0}
-    assert services.messages_expire_uncertain(now=_later(4 * 86400)) == {"expired": 1}
+    messaging_services.message_send(message_id=message.pk)
+    assert messaging_services.messages_expire_uncertain() == {"expired": 0}
+    assert messaging_services.messages_expire_uncertain(now=_later(4 * 86400)) == {"expired": 1}
     message.refresh_from_db()
     assert message.status == Message.Status.FAILED
     assert len(fake_telnyx.state.requests) == 1
@@ -184,7 +184,7 @@ def test_connection_refused_is_retried_later(subscribed, settings):
         port = s.getsockname()[1]
     settings.TELNYX_BASE_URL = f"http://127.0.0.1:{port}/v2"
     message = _queue(subscribed)
-    services.message_send(message_id=message.pk)
+    messaging_services.message_send(message_id=message.pk)
     message.refresh_from_db()
     assert (message.status, message.error_code) == (Message.Status.QUEUED, "connect")
     assert message.send_after > timezone.now()
@@ -199,10 +199,10 @@ def test_timeout_is_not_retried(subscribed, settings):
         settings.TELNYX_BASE_URL = f"http://127.0.0.1:{listener.getsockname()[1]}/v2"
         settings.TELNYX_TIMEOUT_SECONDS = 0.5
         message = _queue(subscribed)
-        services.message_send(message_id=message.pk)
+        messaging_services.message_send(message_id=message.pk)
         message.refresh_from_db()
         assert (message.status, message.error_code) == (Message.Status.SENDING, "unknown")
-        services.messages_dispatch_due(now=_later(3600))
+        messaging_services.messages_dispatch_due(now=_later(3600))
         message.refresh_from_db()
         assert message.status == Message.Status.SENDING
     finally:
@@ -226,9 +226,9 @@ def test_broker_outage_keeps_the_webhook_answer_and_the_dispatcher_sends_later(
     assert fake_telnyx.messages() == []
 
     monkeypatch.undo()
-    assert services.messages_dispatch_due() == {"dispatched": 0}  # its task may still be on its way
+    assert messaging_services.messages_dispatch_due() == {"dispatched": 0}  # its task may still be on its way
     time_machine.move_to(_later(600), tick=True)
-    assert services.messages_dispatch_due() == {"dispatched": 1}
+    assert messaging_services.messages_dispatch_due() == {"dispatched": 1}
     reply.refresh_from_db()
     assert reply.status == Message.Status.SENT
     assert len(fake_telnyx.messages()) == 1

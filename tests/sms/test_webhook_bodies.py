@@ -11,11 +11,10 @@ import random
 import pytest
 import time_machine
 
-from campaigns.models import Message
 from consent.models import Suppression
+from messaging.models import Message, WebhookEvent
+from messaging.webhooks import delivery_reports_apply_pending
 from nextalerts.fakes import signing
-from nextalerts.sms.models import WebhookEvent
-from nextalerts.sms.webhooks import delivery_reports_apply_pending
 from tests.helpers import post_webhook
 from tests.webhook_mutations import mutated
 

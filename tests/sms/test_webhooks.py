@@ -6,11 +6,10 @@ import time
 import pytest
 from django.db import connection
 
-from campaigns.models import Message
 from consent.models import ConsentEvent, Suppression
+from messaging.backends import locmem
+from messaging.models import Message, WebhookEvent
 from nextalerts.fakes import signing
-from nextalerts.sms.backends import locmem
-from nextalerts.sms.models import WebhookEvent
 from tests.helpers import post_webhook
 
 CONSUMER = "+12025550143"
@@ -157,9 +156,9 @@ def test_without_a_configured_public_key_the_provider_is_asked_to_retry(tenant_a
 def test_a_delivery_report_is_stored_and_applied_after_the_answer(tenant_a, monkeypatch):
     """Reports wait in the event table until a worker applies them; the answer does not wait for that. A web process
     asks for a batch at most once a second, however many reports arrive."""
+    from messaging import tasks, webhooks
+    from messaging.webhooks import delivery_reports_apply_pending
     from nextalerts import celery_app
-    from nextalerts.sms import tasks, webhooks
-    from nextalerts.sms.webhooks import delivery_reports_apply_pending
 
     celery_app.conf.task_always_eager = False  # (the autouse fixture sets it back)
     monkeypatch.setattr(webhooks, "_reports_scheduled_at", None)

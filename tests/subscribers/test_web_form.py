@@ -12,11 +12,12 @@ from django.utils import timezone
 
 from accounts.models import Business
 from campaigns import services as campaign_services
-from campaigns.models import Message
-from campaigns.services import SendRefused, message_queue, transactional_send
 from consent.models import ConsentEvent, Suppression
 from consent.policy import SendKind
 from consent.services import suppression_add_manual
+from messaging import services as messaging_services
+from messaging.models import Message
+from messaging.services import SendRefused, message_queue, transactional_send
 from subscribers import webform
 from subscribers.models import Subscriber
 from tests.factories import MembershipFactory, SenderNumberFactory
@@ -291,7 +292,7 @@ def test_an_unconfirmed_number_is_left_out_of_campaigns(tenant_a, fake_telnyx):
         campaign_services.campaign_launch(campaign=campaign, now=DAYTIME)
         campaign_services.campaign_fan_out(campaign_id=campaign.pk, now=DAYTIME)
     ids = list(Message.objects.filter(status=Message.Status.QUEUED).values_list("pk", flat=True))
-    campaign_services.messages_send(message_ids=ids, now=DAYTIME)
+    messaging_services.messages_send(message_ids=ids, now=DAYTIME)
 
     assert list(campaign.messages.values_list("phone_number", flat=True)) == ["+12125550143"]
     assert [m["to"] for m in fake_telnyx.messages() if m["text"] == "2 for 1 tonight"] == ["+12125550143"]
@@ -309,7 +310,7 @@ def test_a_message_queued_to_an_unconfirmed_number_any_other_way_is_blocked_at_s
         message = message_queue(
             business=tenant_a.business, sender_number=tenant_a.number, phone=CONSUMER, kind=kind, body="Hello"
         )
-    campaign_services.message_send(message_id=message.pk, now=DAYTIME)
+    messaging_services.message_send(message_id=message.pk, now=DAYTIME)
     message.refresh_from_db()
     assert message.status == Message.Status.BLOCKED
     assert [m["text"] for m in fake_telnyx.messages()] == [REQUEST_TEXT]

@@ -15,9 +15,11 @@ from django.db import connection
 from django.test import Client, TestCase
 from django.test.utils import CaptureQueriesContext
 
-from campaigns import segments, services
-from campaigns.models import Message
+from campaigns import services
 from campaigns.selectors import campaign_measurement, campaign_stats
+from messaging import segments
+from messaging import services as messaging_services
+from messaging.models import Message
 from tests.helpers import api_client, launch_campaign, send_due, text_in
 from tracking import links
 from tracking.models import Click
@@ -299,7 +301,9 @@ def test_another_message_id_with_the_first_ones_tag_is_not_found(sent):
 
 def test_genuine_codes_that_lead_nowhere_are_not_found(sent, audience):
     with TestCase.captureOnCommitCallbacks(execute=False):
-        transactional = services.transactional_send(business=audience.business, to=NEW_YORK, body="See x.io/a")
+        transactional = messaging_services.transactional_send(
+            business=audience.business, to=NEW_YORK, body="See x.io/a"
+        )
     inbound = Message.objects.filter(direction=Message.Direction.INBOUND).first()
     for message_id, index in [
         (_message(sent, NEW_YORK).pk, 2),  # the body has two URLs

@@ -21,11 +21,13 @@ from django.utils import timezone
 from accounts.models import Business, User
 from accounts.services import business_create
 from campaigns import services as campaign_services
-from campaigns.models import Campaign, Message
+from campaigns.models import Campaign
 from consent.models import ConsentEvent
-from consent.services import inbound_message_handle
+from messaging import services as messaging_services
+from messaging.inbound import inbound_message_handle
+from messaging.messages import DeliveryReport, InboundMessage
+from messaging.models import Message
 from nextalerts.phones import phone_hash
-from nextalerts.sms.messages import DeliveryReport, InboundMessage
 from subscribers import webform
 from subscribers.models import Keyword, SenderNumber
 from subscribers.services import NumberCheckUnavailable, keyword_create, number_create, number_update
@@ -207,7 +209,7 @@ class Demo:
         moment load_demo stored them."""
         stored = Message.objects.filter(business=self.business, pk__gt=since, campaign__isnull=True)
         queued = list(stored.filter(status=Message.Status.QUEUED).values_list("pk", flat=True))
-        campaign_services.messages_send(message_ids=queued, now=when)
+        messaging_services.messages_send(message_ids=queued, now=when)
         stored.update(created_at=when, updated_at=when)
         stored.filter(sent_at__isnull=False).update(sent_at=when + timedelta(seconds=2))
 
@@ -265,11 +267,11 @@ class Demo:
         ids = list(campaign.messages.values_list("pk", flat=True))
         # Sent here, at the launch's time, rather than by the dispatch queued for after the commit (which then finds
         # nothing left to send).
-        campaign_services.messages_send(message_ids=ids, now=when)
+        messaging_services.messages_send(message_ids=ids, now=when)
         sent = when + timedelta(seconds=5)
         for message in campaign.messages.all():
             failed = message.phone_number in CAMPAIGN_FAILED
-            campaign_services.delivery_report_apply(
+            messaging_services.delivery_report_apply(
                 message=DeliveryReport(
                     provider_message_id=message.provider_message_id,
                     status=Message.Status.DELIVERY_FAILED if failed else Message.Status.DELIVERED,

@@ -1,4 +1,5 @@
-"""The provider-neutral SMS gateway: backends chosen by SMS_BACKEND, and webhook normalisation."""
+"""Every message in and out: the channel backends (SMS now, chosen by SMS_BACKEND), the send pipeline, provider
+webhooks and their delivery reports."""
 
 from django.conf import settings
 from django.utils.module_loading import import_string

@@ -10,8 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from consent.services import inbound_message_handle
+from messaging.messages import InboundMessage
 from nextalerts.phones import InvalidPhoneNumber, to_e164
-from nextalerts.sms.messages import InboundMessage
 
 
 class Command(BaseCommand):

@@ -11,12 +11,12 @@ from datetime import UTC
 from decimal import Decimal, InvalidOperation
 
 import psycopg
+from celery import current_app
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from telnyx.lib.webhook_verification import (
@@ -26,19 +26,14 @@ from telnyx.lib.webhook_verification import (
     verify_webhook_signature,
 )
 
-from nextalerts.celery import app as celery_app
-
+from .inbound import inbound_message_handle
 from .messages import REPORT_EARLY, DeliveryReport, InboundMessage
 from .models import DUPLICATE, WebhookEvent, reconnecting
 from .payloads import UnusableBody, webhook_json_load
+from .services import delivery_report_apply
 
 logger = logging.getLogger(__name__)
 
-# Who takes each normalised shape.
-HANDLERS = {
-    InboundMessage: "consent.services.inbound_message_handle",
-    DeliveryReport: "campaigns.services.delivery_report_apply",
-}
 
 # Telnyx's per-recipient delivery statuses that move a message forward ("queued" says nothing new).
 TELNYX_DELIVERY_STATUSES = {
@@ -221,7 +216,9 @@ def telnyx_webhook(request):
             logger.info("sms.webhook.ignored", extra={"event_id": event_id, "event_type": event_type})
             return "ignored", None
         # Each handler answers (outcome, the business concerned or None).
-        return import_string(HANDLERS[type(normalized)])(message=normalized)
+        if isinstance(normalized, InboundMessage):
+            return inbound_message_handle(message=normalized)
+        return delivery_report_apply(message=normalized)
 
     try:
         outcome = WebhookEvent.objects.handle_once(
@@ -302,7 +299,7 @@ def _schedule_reports() -> None:
     from .tasks import apply_delivery_reports
 
     try:
-        if celery_app.conf.task_always_eager:
+        if current_app.conf.task_always_eager:
             apply_delivery_reports.delay()
             return
         now = time.monotonic()
@@ -325,7 +322,6 @@ def delivery_reports_apply_pending(*, limit: int = 2000) -> dict:
             .filter(provider="telnyx", outcome=PENDING)
             .order_by("id")[:limit]
         )
-        handler = import_string(HANDLERS[DeliveryReport])
         for event in events:
             data = event.payload.get("data") or {}
             try:
@@ -335,7 +331,7 @@ def delivery_reports_apply_pending(*, limit: int = 2000) -> dict:
             if report is None:
                 event.outcome = "ignored"
             else:
-                outcome, event.business = handler(message=report)
+                outcome, event.business = delivery_report_apply(message=report)
                 if outcome == REPORT_EARLY:
                     waiting.append(event.pk)
                     continue

@@ -1,4 +1,4 @@
-"""Provider-neutral shapes that the gateway hands to the apps. Provider payloads never leave nextalerts/sms/."""
+"""Provider-neutral shapes that the gateway hands to the apps. Provider payloads never leave messaging/."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
