@@ -4,10 +4,11 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from consent import replies
+from nextalerts.admin import ReadOnlyAdmin
 
 from . import services
 from .forms import AdminLoginForm
-from .models import ApiToken, AuditEvent, Business, Invitation, Membership, User
+from .models import ApiToken, AuditEvent, BillingWebhookEvent, Business, Invitation, Membership, User
 
 # The admin's log-in shares the dashboard's and the API's lock, and says so when it holds.
 admin.site.login_form = AdminLoginForm
@@ -143,3 +144,10 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(BillingWebhookEvent)
+class BillingWebhookEventAdmin(ReadOnlyAdmin):
+    list_display = ["received_at", "event_type", "event_id", "business", "outcome"]
+    list_filter = ["event_type", "outcome"]
+    search_fields = ["event_id"]

@@ -17,11 +17,12 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from messaging.models import DUPLICATE, WebhookEvent
-from messaging.payloads import UnusableBody, webhook_json_load
+from nextalerts.payloads import UnusableBody, webhook_json_load
+from nextalerts.webhook_events import DUPLICATE
 
 from .billing import billing_event_apply
 from .billing_events import EVENT_ID_MAX, UnusableEvent, stripe_event_read
+from .models import BillingWebhookEvent
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def stripe_webhook(request):
     event_id, event_type = read.id, read.type
 
     try:
-        outcome = WebhookEvent.objects.handle_once(
+        outcome = BillingWebhookEvent.objects.handle_once(
             provider="stripe", event_id=event_id, event_type=event_type, payload=event,
             handle=lambda: billing_event_apply(read),
         )  # fmt: skip

@@ -11,6 +11,8 @@ from django.db import models
 from django.utils import timezone
 from knox.models import AbstractAuthToken
 
+from nextalerts.webhook_events import ProviderWebhookEvent
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -294,3 +296,18 @@ class SegmentUsage(models.Model):
 
     def __str__(self):
         return f"{self.business} {self.period_start:%Y-%m-%d}: {self.segments}"
+
+
+class BillingWebhookEvent(ProviderWebhookEvent):
+    """A Stripe event (a checkout, an invoice, a subscription change), stored once by its id."""
+
+    # The business the event turned out to concern, once handled (none for customers no business has).
+    business = models.ForeignKey(
+        Business, null=True, blank=True, on_delete=models.SET_NULL, related_name="billing_webhook_events"
+    )
+
+    class Meta(ProviderWebhookEvent.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="billing_webhook_event_unique_provider_id"),
+        ]
+        indexes = [models.Index(fields=["received_at"], name="billing_webhook_received")]

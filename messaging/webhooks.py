@@ -26,10 +26,12 @@ from telnyx.lib.webhook_verification import (
     verify_webhook_signature,
 )
 
+from nextalerts.payloads import UnusableBody, webhook_json_load
+from nextalerts.webhook_events import DUPLICATE, reconnecting
+
 from .inbound import inbound_message_handle
 from .messages import REPORT_EARLY, DeliveryReport, InboundMessage
-from .models import DUPLICATE, WebhookEvent, reconnecting
-from .payloads import UnusableBody, webhook_json_load
+from .models import WebhookEvent
 from .services import delivery_report_apply
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.audit import audit_record
-from accounts.models import ApiToken, AuditEvent, Business, Invitation, Membership, User
+from accounts.models import ApiToken, AuditEvent, BillingWebhookEvent, Business, Invitation, Membership, User
 from campaigns.models import Campaign
 from consent.models import ConsentEvent, Suppression
 from messaging.models import Message, WebhookEvent
@@ -45,6 +45,7 @@ def retention_rules() -> dict[str, str]:
         "link_clicks": "link clicks on those texts",
         "webhook_events": f"raw webhook and delivery notices older than {settings.RETENTION_WEBHOOK_DAYS} days "
         "(never one still waiting to be applied)",
+        "billing_webhook_events": f"raw Stripe event notices older than {settings.RETENTION_WEBHOOK_DAYS} days",
         "audit_events": f"security audit log entries older than {settings.RETENTION_AUDIT_DAYS} days",
         "archives": f"data request archives ready more than {archive_download_days()} days ago",
         "businesses_purged": f"businesses deleted more than {settings.RETENTION_DELETED_BUSINESS_DAYS} days ago: all "
@@ -74,6 +75,10 @@ def retention_enforce(*, now: datetime | None = None, dry_run: bool = False) -> 
         received_at__lt=now - timedelta(days=settings.RETENTION_WEBHOOK_DAYS)
     ).exclude(outcome=PENDING)
     counts["webhook_events"] = _count_or_delete(webhook_events, dry_run=dry_run)
+    billing_events = BillingWebhookEvent.objects.filter(
+        received_at__lt=now - timedelta(days=settings.RETENTION_WEBHOOK_DAYS)
+    )
+    counts["billing_webhook_events"] = _count_or_delete(billing_events, dry_run=dry_run)
 
     audit_events = AuditEvent.objects.filter(occurred_at__lt=now - timedelta(days=settings.RETENTION_AUDIT_DAYS))
     counts["audit_events"] = _count_or_delete(audit_events, dry_run=dry_run)
@@ -129,6 +134,7 @@ def business_purge(*, business: Business, now: datetime | None = None) -> dict[s
         Message.objects.filter(business=business),
         Scan.objects.filter(business=business),
         WebhookEvent.objects.filter(business=business),
+        BillingWebhookEvent.objects.filter(business=business),
         Subscriber.objects.filter(business=business),
     ):
         counts += _delete(queryset)

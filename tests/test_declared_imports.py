@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNTIME = ("nextalerts", "accounts", "subscribers", "consent", "campaigns", "tracking", "privacy")
+RUNTIME = ("nextalerts", "accounts", "subscribers", "consent", "messaging", "campaigns", "tracking", "privacy")
 DEVELOPMENT = ("tests", "benchmarks", ".ci")
 OURS = {*RUNTIME, "tests", "benchmarks", "manage"}
 

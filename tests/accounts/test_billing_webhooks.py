@@ -11,8 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import billing
-from accounts.models import Business
-from messaging.models import WebhookEvent
+from accounts.models import BillingWebhookEvent, Business
 from nextalerts.fakes import stripe_signing
 from tests.helpers import STRIPE_PERIOD_END as PERIOD_END
 from tests.helpers import STRIPE_PERIOD_START as PERIOD_START
@@ -37,7 +36,7 @@ def test_checkout_completed_moves_free_to_starter(subscribed, fake_stripe):
     assert billing.plan_for(business) == billing.STARTER
     # The period came from Stripe, through the SDK.
     assert fake_stripe.requests_to("/v1/subscriptions/sub_A", method="GET")
-    stored = WebhookEvent.objects.get(provider="stripe")
+    stored = BillingWebhookEvent.objects.get(provider="stripe")
     assert (stored.event_type, stored.outcome, stored.business) == (
         "checkout.session.completed", "checkout.session.completed", business,
     )  # fmt: skip
@@ -103,7 +102,7 @@ def test_forged_signature_is_refused_and_nothing_stored(subscribed):
     # Signed, then changed on the way.
     tampered = body.replace('"canceled"', '"active"')
     assert post_event(event, headers=stripe_signing.sign(body), body=tampered).status_code == 400
-    assert WebhookEvent.objects.filter(provider="stripe").count() == 1  # the checkout only
+    assert BillingWebhookEvent.objects.filter(provider="stripe").count() == 1  # the checkout only
     assert Business.objects.get(pk=subscribed.business.pk).plan == "starter"
 
 
@@ -114,7 +113,7 @@ def test_replayed_event_with_a_stale_timestamp_is_refused(subscribed):
     response = post_event(event, headers=stale, body=body)
     assert response.status_code == 400
     assert "tolerance" in response.json()["error"]
-    assert not WebhookEvent.objects.filter(event_id=event["id"]).exists()
+    assert not BillingWebhookEvent.objects.filter(event_id=event["id"]).exists()
     assert Business.objects.get(pk=subscribed.business.pk).plan == "starter"
 
 
@@ -128,14 +127,14 @@ def test_duplicate_event_id_is_applied_once(subscribed):
     assert response.status_code == 200 and response.json() == {"status": "duplicate"}
     business.refresh_from_db()
     assert business.billing_status == Status.ACTIVE
-    assert WebhookEvent.objects.filter(event_id=failed["id"]).count() == 1
+    assert BillingWebhookEvent.objects.filter(event_id=failed["id"]).count() == 1
 
 
 def test_unknown_event_types_are_stored_and_ignored(subscribed):
     event = stripe_signing.event("customer.updated", {"id": "cus_A", "object": "customer"})
     response = post_event(event)
     assert response.status_code == 200 and response.json() == {"status": "ignored"}
-    assert WebhookEvent.objects.get(event_id=event["id"]).outcome == "ignored"
+    assert BillingWebhookEvent.objects.get(event_id=event["id"]).outcome == "ignored"
 
 
 @pytest.mark.parametrize(
@@ -144,14 +143,14 @@ def test_unknown_event_types_are_stored_and_ignored(subscribed):
 )
 def test_signed_garbage_is_a_400(fake_stripe, db, body):
     assert post_event(None, body=body, headers=stripe_signing.sign(body)).status_code == 400
-    assert not WebhookEvent.objects.filter(provider="stripe").exists()
+    assert not BillingWebhookEvent.objects.filter(provider="stripe").exists()
 
 
 def test_no_secret_configured_asks_stripe_to_retry(settings, tenant_a):
     settings.STRIPE_WEBHOOK_SECRET = ""
     event = stripe_signing.invoice_event("invoice.paid", customer="cus_A", subscription="sub_A")
     assert post_event(event).status_code == 503
-    assert not WebhookEvent.objects.exists()
+    assert not BillingWebhookEvent.objects.exists()
 
 
 def test_get_is_not_allowed(db):
@@ -201,7 +200,7 @@ ODD_OBJECTS = {
 def test_a_signed_event_with_unstorable_characters_is_stored_without_an_error(fake_stripe, db, obj):
     response = post_event(stripe_signing.event("customer.created", obj, event_id="evt_\x00odd"))
     assert response.status_code == 200, response.content
-    assert WebhookEvent.objects.get(provider="stripe").event_id == "evt_odd"
+    assert BillingWebhookEvent.objects.get(provider="stripe").event_id == "evt_odd"
 
 
 def test_a_signed_event_nested_1000_deep_is_a_400(fake_stripe, db):
@@ -211,7 +210,7 @@ def test_a_signed_event_nested_1000_deep_is_a_400(fake_stripe, db):
     response = post_event(None, body=body)
     assert response.status_code == 400
     assert "nested" in response.json()["error"]
-    assert not WebhookEvent.objects.exists()
+    assert not BillingWebhookEvent.objects.exists()
 
 
 @pytest.mark.parametrize(("ahead", "status"), [(0, 200), (30, 200), (120, 400), (301, 400), (3600, 400)])
@@ -223,7 +222,7 @@ def test_an_event_signed_minutes_in_the_future_is_refused(fake_stripe, db, ahead
     assert response.status_code == status, response.content
     if status == 400:
         assert "future" in response.json()["error"]
-        assert not WebhookEvent.objects.exists()
+        assert not BillingWebhookEvent.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -247,7 +246,7 @@ def test_an_event_whose_database_session_is_ended_mid_request(subscribed, sessio
 
     assert "sms.webhook.reconnected" in caplog.messages
     business.refresh_from_db()
-    failed = WebhookEvent.objects.filter(provider="stripe", event_type="invoice.payment_failed")
+    failed = BillingWebhookEvent.objects.filter(provider="stripe", event_type="invoice.payment_failed")
     if sessions_ended == 1:
         assert [getattr(a, "status_code", a) for a in answers] == [200]
         assert failed.count() == 1 and business.payment_failed_at is not None

@@ -15,7 +15,7 @@ from django.db import DatabaseError, connection, models, transaction
 from django.db.models.functions import Cast
 
 from accounts.audit import audit_record
-from accounts.models import ApiToken, AuditEvent, Business, Invitation, Membership, User
+from accounts.models import ApiToken, AuditEvent, BillingWebhookEvent, Business, Invitation, Membership, User
 from accounts.services import api_token_create
 from campaigns.models import Campaign
 from campaigns.selectors import campaign_stats
@@ -164,6 +164,19 @@ def test_webhook_events_go_after_the_period_but_never_a_pending_one(tenant_a, se
 
 
 @pytest.mark.parametrize("offset, kept", BOUNDARY)
+def test_stripe_events_go_after_the_webhook_period(tenant_a, settings, offset, kept):
+    with time_machine.travel(T0, tick=False):
+        event = BillingWebhookEvent.objects.create(
+            provider="stripe", event_id="evt_1", event_type="invoice.paid", payload={}, business=tenant_a.business
+        )
+
+    counts = run_at(T0 + days(settings.RETENTION_WEBHOOK_DAYS) + offset)
+
+    assert BillingWebhookEvent.objects.filter(pk=event.pk).exists() == kept
+    assert counts["billing_webhook_events"] == (0 if kept else 1)
+
+
+@pytest.mark.parametrize("offset, kept", BOUNDARY)
 def test_audit_events_go_after_the_period(tenant_a, settings, offset, kept):
     with time_machine.travel(T0, tick=False):
         event = audit_record(action=AuditEvent.Action.LOGIN, actor=tenant_a.owner.user, business=tenant_a.business)
@@ -305,7 +318,7 @@ def test_a_purge_leaves_no_phone_number_anywhere_but_keeps_the_pseudonymised_led
     assert counts["businesses_purged"] == 1
     assert _mentions(CONSUMER[2:]) == [] and _mentions(OPTED_OUT[2:]) == []
     for model in (Subscriber, Message, Click, Scan, QRCode, Keyword, SenderNumber, Tag, Campaign, Membership,
-                  ApiToken, Invitation, WebhookEvent):  # fmt: skip
+                  ApiToken, Invitation, WebhookEvent, BillingWebhookEvent):  # fmt: skip
         assert not model.objects.filter(business=a).exists(), model
     # The ledger and the suppression stay, with the number erased and the keyed hash kept.
     assert ConsentEvent.objects.filter(business=a).count() == events_before
@@ -326,7 +339,7 @@ def test_a_purge_leaves_no_phone_number_anywhere_but_keeps_the_pseudonymised_led
     assert busy_tenant.deletion_request.status == DataRequest.Status.COMPLETED
     assert busy_tenant.deletion_request.events.filter(action="purged").exists()
     purged = AuditEvent.objects.get(action=AuditEvent.Action.BUSINESS_PURGED)
-    assert purged.business == a and purged.details["campaigns.message"] >= 1
+    assert purged.business == a and purged.details["messaging.message"] >= 1
     # The other business is untouched.
     assert Subscriber.objects.filter(business=tenant_b.business, phone_number=OTHER_CONSUMER).exists()
     assert Membership.objects.filter(business=tenant_b.business).count() == 4
@@ -477,6 +490,7 @@ def test_a_dry_run_deletes_nothing_and_reports_what_a_real_run_deletes(tenant_a,
         "messages": 1,
         "link_clicks": 0,
         "webhook_events": 1,
+        "billing_webhook_events": 0,
         "audit_events": AuditEvent.objects.filter(occurred_at__lt=now - days(365)).count(),
         "archives": 1,
         "businesses_purged": 1,
