@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from nextalerts.dashboard import can, dashboard_view
+from accounts.dashboard import can, dashboard_view
 
 from . import billing
 from .models import Business

@@ -22,7 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from nextalerts.dashboard import business_object, can, dashboard_view, forbidden, paginate, query_without_page
+from accounts.dashboard import business_object, can, dashboard_view, forbidden, paginate, query_without_page
 from nextalerts.http import client_ip
 
 from . import selectors, services

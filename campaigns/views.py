@@ -16,8 +16,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from messaging import segments
-from nextalerts.dashboard import (
+from accounts.dashboard import (
     business_object,
     can,
     dashboard_view,
@@ -25,6 +24,7 @@ from nextalerts.dashboard import (
     paginate,
     query_without_page,
 )
+from messaging import segments
 from subscribers.models import Tag
 
 from . import ai, compliance, selectors, services

@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from accounts.dashboard import business_object, can, dashboard_view, paginate, query_without_page
 from messaging.models import Message
 from nextalerts import simulator
-from nextalerts.dashboard import business_object, can, dashboard_view, paginate, query_without_page
 from nextalerts.phones import InvalidPhoneNumber, phone_display, phone_hash, to_e164
 from subscribers.fields import SenderNumberChoiceField
 from subscribers.models import Keyword, SenderNumber, Subscriber

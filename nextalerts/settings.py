@@ -95,7 +95,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "nextalerts.dashboard.navigation",
+                "accounts.dashboard.navigation",
                 "privacy.context_processors.privacy",
             ],
             "builtins": ["nextalerts.templatetags.formats"],

@@ -14,9 +14,9 @@ from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.dashboard import dashboard_view
 from accounts.middleware import SESSION_BUSINESS_KEY
 from accounts.models import Business, Membership, Role
-from nextalerts.dashboard import dashboard_view
 
 from . import services
 

@@ -15,11 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from consent import replies
-from consent import services as consent_services
-from messaging.services import SendRefused, conversation_reply
-from nextalerts.csvcells import safe_cell
-from nextalerts.dashboard import (
+from accounts.dashboard import (
     business_object,
     can,
     dashboard_view,
@@ -27,6 +23,10 @@ from nextalerts.dashboard import (
     paginate,
     query_without_page,
 )
+from consent import replies
+from consent import services as consent_services
+from messaging.services import SendRefused, conversation_reply
+from nextalerts.csvcells import safe_cell
 from nextalerts.phones import phone_display
 
 from . import selectors, services

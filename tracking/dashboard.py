@@ -12,7 +12,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_safe
 
-from nextalerts.dashboard import (
+from accounts.dashboard import (
     business_object,
     can,
     dashboard_view,

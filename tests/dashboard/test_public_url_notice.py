@@ -2,7 +2,7 @@
 
 import pytest
 
-from nextalerts.dashboard import is_loopback_url
+from accounts.dashboard import is_loopback_url
 
 URL = "/app/"
 NOTICE = "which only this computer can open"

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from consent.services import inbound_message_handle
+from messaging.inbound import inbound_message_handle
 from messaging.messages import InboundMessage
 from nextalerts.phones import InvalidPhoneNumber, to_e164
 

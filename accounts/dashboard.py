@@ -16,9 +16,9 @@ from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 
-from accounts.models import Business, Role
-from accounts.roles import may, permits, role_needed
-from accounts.selectors import membership_for, memberships_of
+from .models import Business, Role
+from .roles import may, permits, role_needed
+from .selectors import membership_for, memberships_of
 
 
 def dashboard_view(resource: str, action: str = "view", *, post: str | None = None):
