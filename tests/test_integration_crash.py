@@ -19,7 +19,7 @@ from django.db import connection
 
 from campaigns import services
 from campaigns.models import Campaign, Message
-from nextalerts.fakes import signing
+from devtools.fakes import signing
 from nextalerts.sms.models import WebhookEvent
 from nextalerts.sms.tasks import apply_delivery_reports
 from subscribers.models import Subscriber

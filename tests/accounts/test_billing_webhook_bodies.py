@@ -13,7 +13,7 @@ import time_machine
 
 from accounts.billing_events import READERS
 from accounts.models import Business
-from nextalerts.fakes import stripe_signing
+from devtools.fakes import stripe_signing
 from nextalerts.sms.models import WebhookEvent
 from tests.helpers import STRIPE_PERIOD_END, STRIPE_PERIOD_START, post_stripe_event
 from tests.webhook_mutations import junk, mutated

@@ -14,7 +14,7 @@ from campaigns import services
 from campaigns.models import Campaign, Message
 from campaigns.selectors import campaign_stats
 from consent.services import suppression_add_manual
-from nextalerts.fakes import signing
+from devtools.fakes import signing
 from nextalerts.sms.models import WebhookEvent
 from subscribers.models import Subscriber
 from subscribers.services import subscriber_update

@@ -17,7 +17,7 @@ from campaigns import services
 from campaigns.models import Campaign, Message
 from campaigns.selectors import campaign_stats, campaign_status_texts
 from consent.policy import BILLING_PAUSED, SendKind, can_send
-from nextalerts.fakes import stripe_signing
+from devtools.fakes import stripe_signing
 from subscribers import webform
 from tests.helpers import launch_campaign, send_due, text_in
 

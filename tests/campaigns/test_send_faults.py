@@ -12,7 +12,7 @@ from django.db import connection
 from campaigns import services
 from campaigns.models import Campaign, Message
 from consent.locks import _key
-from nextalerts.fakes import signing
+from devtools.fakes import signing
 from nextalerts.phones import phone_hash
 from nextalerts.sms.models import WebhookEvent
 from subscribers.models import Subscriber

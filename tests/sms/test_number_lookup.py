@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 from django.conf import settings as django_settings
 
-from nextalerts.fakes.telnyx_server import FakeTelnyxServer
+from devtools.fakes.telnyx_server import FakeTelnyxServer
 from nextalerts.sms import get_backend
 from nextalerts.sms.backends import console, locmem
 from nextalerts.sms.messages import NumberCheckUnavailable

@@ -12,7 +12,7 @@ from campaigns import services
 from campaigns.models import Message
 from campaigns.tasks import send_messages, send_replies
 from consent.models import ConsentEvent, Suppression
-from nextalerts.fakes import signing
+from devtools.fakes import signing
 from subscribers.models import Subscriber
 from tests.helpers import post_webhook, text_in
 

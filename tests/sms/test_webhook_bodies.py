@@ -13,7 +13,7 @@ import time_machine
 
 from campaigns.models import Message
 from consent.models import Suppression
-from nextalerts.fakes import signing
+from devtools.fakes import signing
 from nextalerts.sms.models import WebhookEvent
 from nextalerts.sms.webhooks import delivery_reports_apply_pending
 from tests.helpers import post_webhook

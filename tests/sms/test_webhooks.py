@@ -8,7 +8,7 @@ from django.db import connection
 
 from campaigns.models import Message
 from consent.models import ConsentEvent, Suppression
-from nextalerts.fakes import signing
+from devtools.fakes import signing
 from nextalerts.sms.backends import locmem
 from nextalerts.sms.models import WebhookEvent
 from tests.helpers import post_webhook
