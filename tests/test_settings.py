@@ -153,6 +153,12 @@ def test_local_with_debug_false_says_to_use_the_production_settings():
     assert f"DJANGO_SETTINGS_MODULE={PRODUCTION}" in message, message
 
 
+def test_the_settings_package_itself_says_which_module_to_name():
+    """`nextalerts.settings` was the one settings module; the package has none, and says so instead of starting."""
+    message = refusal(start("nextalerts.settings"))
+    assert LOCAL in message and PRODUCTION in message, message
+
+
 # --- the production image ------------------------------------------------------------------------------------------
 
 
