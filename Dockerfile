@@ -4,8 +4,10 @@
 
 FROM python:3.11-slim
 
-# gunicorn reads WEB_CONCURRENCY for its number of workers; override it per deployment.
-ENV PYTHONDONTWRITEBYTECODE=1 \
+# The production settings for every process of the image (manage.py alone would pick the local ones, which need the
+# development tools this image leaves out). gunicorn reads WEB_CONCURRENCY for its number of workers; override it per deployment.
+ENV DJANGO_SETTINGS_MODULE=nextalerts.settings.production \
+    PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -21,11 +23,12 @@ RUN pip install --require-hashes -r requirements.lock
 
 COPY . .
 
-# collectstatic imports the settings, which refuse to load in production mode without secrets: give it throwaway ones
+# collectstatic imports the settings, which refuse to load in production without their secrets: give it throwaway ones
 # for this step only. They never reach the running container, which gets its own from the environment.
-RUN DEBUG=false \
-    SECRET_KEY=collectstatic-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz \
+RUN SECRET_KEY=collectstatic-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz \
     PHONE_HASH_KEY=collectstatic-only-not-a-secret-0123456789 \
+    ALLOWED_HOSTS=collectstatic.invalid \
+    TELNYX_API_KEY=collectstatic-only TELNYX_PUBLIC_KEY=collectstatic-only \
     python manage.py collectstatic --noinput
 
 RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home --shell /usr/sbin/nologin app \

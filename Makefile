@@ -67,9 +67,13 @@ lock:
 audit: install
 	$(BIN)/python .ci/audit_dependencies.py requirements.lock requirements-dev.lock
 
+# The production settings with throwaway secrets: Django's deployment checks must pass with no warning.
 check-deploy: install
-	DEBUG=false SECRET_KEY=check-deploy-only-$$(date +%s)-a-long-random-looking-value-0123456789 \
-	PHONE_HASH_KEY=check-deploy-only-phone-hash-key-0123456789 ALLOWED_HOSTS=example.com $(BIN)/python manage.py check --deploy --fail-level WARNING
+	DJANGO_SETTINGS_MODULE=nextalerts.settings.production \
+	SECRET_KEY=check-deploy-only-$$(date +%s)-a-long-random-looking-value-0123456789 \
+	PHONE_HASH_KEY=check-deploy-only-phone-hash-key-0123456789 ALLOWED_HOSTS=example.com \
+	TELNYX_API_KEY=check-deploy-only TELNYX_PUBLIC_KEY=check-deploy-only \
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

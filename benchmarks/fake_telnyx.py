@@ -9,7 +9,7 @@ two packets; on a kept-alive connection the second waits for the client's delaye
 
 import sys
 
-from nextalerts.fakes.telnyx_server import FakeTelnyxServer
+from devtools.fakes.telnyx_server import FakeTelnyxServer
 
 
 def main():

@@ -14,7 +14,7 @@ import time
 
 import httpx
 
-from nextalerts.fakes import signing
+from devtools.fakes import signing
 
 
 def _headers(body: str) -> dict:

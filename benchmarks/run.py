@@ -97,7 +97,7 @@ def _redis_ping(url: str) -> str | None:
 
 def configure_environment() -> dict:
     """Set the variables every process of the run shares (they inherit them), before Django reads its settings."""
-    from nextalerts.fakes.signing import TEST_PUBLIC_KEY
+    from devtools.fakes.signing import TEST_PUBLIC_KEY
 
     url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     parsed = urlparse(url)
@@ -123,8 +123,7 @@ def configure_environment() -> dict:
         DATABASE_URL=url,
         REDIS_URL=redis_url,
         DJANGO_SETTINGS_MODULE="benchmarks.settings",
-        # Production settings (no debug query log), with fixed keys that are only ever used here.
-        DEBUG="false",
+        # The production settings (benchmarks/settings.py; no debug query log), with fixed keys only ever used here.
         SECRET_KEY="bench-only-secret-key-not-for-production-0123456789abcdef",
         PHONE_HASH_KEY="bench-only-phone-hash-key-not-for-production-0123456789",
         SECURE_SSL_REDIRECT="false",  # plain HTTP on 127.0.0.1, no TLS proxy in front

@@ -1,12 +1,12 @@
-"""Settings for `make bench`: the product's own settings, plus a do-nothing view to compare the webhook with.
+"""Settings for `make bench`: the product's production settings, plus a do-nothing view to compare the webhook with.
 
 Tasks that the measured code queues (the launch's dispatch, STOP confirmations) go to queues of the benchmark's own
 (CELERY_DEFAULT_QUEUE and CELERY_REPLY_QUEUE, set by benchmarks.run), which only figure 5's workers read and which
 the benchmark deletes: nothing reaches a worker of the product's queues.
 """
 
-from nextalerts.settings import *  # noqa: F403
-from nextalerts.settings import REDIS_URL
+from nextalerts.settings.production import *  # noqa: F403
+from nextalerts.settings.production import REDIS_URL
 
 ROOT_URLCONF = "benchmarks.urls"
 

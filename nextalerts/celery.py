@@ -4,7 +4,7 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nextalerts.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nextalerts.settings.local")
 
 app = Celery("nextalerts")
 app.config_from_object("django.conf:settings", namespace="CELERY")

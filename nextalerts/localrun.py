@@ -65,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.setdefault("DJANGO_SETTINGS_MODULE", "nextalerts.settings.local")  # every process of the run, the same
     env.setdefault("PUBLIC_BASE_URL", public_base_url(args.host, args.port))
     supervisor = Supervisor()  # from here on, Ctrl-C stops what was started and nothing is left behind
 

@@ -99,6 +99,7 @@ def _signal_group(process: subprocess.Popen, signum: int) -> None:
 
 
 def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nextalerts.settings.local")  # the workers inherit it
     supervisor = Supervisor()
     for name, command in worker_commands(redis=bool(os.environ.get("REDIS_URL"))).items():
         supervisor.start(name, command)

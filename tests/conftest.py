@@ -7,10 +7,10 @@ import pytest
 import redis
 
 from accounts.models import Business, Membership, Role
+from devtools.fakes.signing import TEST_PUBLIC_KEY
+from devtools.fakes.telnyx_server import FakeTelnyxServer
 from messaging.backends import locmem
 from nextalerts import celery_app
-from nextalerts.fakes.signing import TEST_PUBLIC_KEY
-from nextalerts.fakes.telnyx_server import FakeTelnyxServer
 from subscribers.models import Keyword, SenderNumber
 from tests.factories import KeywordFactory, MembershipFactory, SenderNumberFactory
 
@@ -96,7 +96,7 @@ def tenant_b(db):
 
 @pytest.fixture(scope="session")
 def fake_stripe_server():
-    from nextalerts.fakes.stripe_server import FakeStripeServer
+    from devtools.fakes.stripe_server import FakeStripeServer
 
     with FakeStripeServer(api_key="sk_test_fake") as server:
         yield server
@@ -105,7 +105,7 @@ def fake_stripe_server():
 @pytest.fixture
 def fake_stripe(fake_stripe_server, settings):
     """Billing on: the real stripe SDK pointed at the fake Stripe server, webhooks signed with the test secret."""
-    from nextalerts.fakes.stripe_signing import TEST_WEBHOOK_SECRET
+    from devtools.fakes.stripe_signing import TEST_WEBHOOK_SECRET
 
     fake_stripe_server.reset()
     settings.STRIPE_SECRET_KEY = "sk_test_fake"
@@ -118,7 +118,7 @@ def fake_stripe(fake_stripe_server, settings):
 
 @pytest.fixture(scope="session")
 def fake_openai_server():
-    from nextalerts.fakes.openai_server import FakeOpenAIServer
+    from devtools.fakes.openai_server import FakeOpenAIServer
 
     with FakeOpenAIServer(api_key="sk-test") as server:
         yield server

@@ -19,7 +19,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.services import api_token_create
-from nextalerts.fakes import signing, stripe_signing
+from devtools.fakes import signing, stripe_signing
 
 
 def post_webhook(event: dict, *, client: Client | None = None, headers: dict | None = None, body: str | None = None):
@@ -231,7 +231,7 @@ def product_env(*, redis_url: str, telnyx_base_url: str, queues: tuple[str, str]
         "SMS_BACKEND": "telnyx",
         "TELNYX_API_KEY": settings.TELNYX_API_KEY,
         "TELNYX_BASE_URL": telnyx_base_url,
-        "DJANGO_SETTINGS_MODULE": "nextalerts.settings",
+        "DJANGO_SETTINGS_MODULE": "nextalerts.settings.test",
         **extra,
     }
 

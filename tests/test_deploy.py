@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SETTINGS = ROOT / "nextalerts" / "settings.py"
+SETTINGS = sorted((ROOT / "nextalerts" / "settings").glob("*.py"))  # base, local, test, production
 COMPOSE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / ".env.example"
 
@@ -29,7 +29,13 @@ APP_SERVICES = ["web", "worker", "beat"]
 
 
 def settings_variables() -> set[str]:
-    return {name for match in SETTINGS_VARIABLE.finditer(SETTINGS.read_text()) for name in match.groups() if name}
+    return {
+        name
+        for path in SETTINGS
+        for match in SETTINGS_VARIABLE.finditer(path.read_text())
+        for name in match.groups()
+        if name
+    }
 
 
 def env_example_entries() -> dict[str, tuple[str, str]]:
@@ -101,7 +107,8 @@ def test_compose_app_services_wait_for_healthy_postgres_and_redis(compose):
 @pytest.mark.parametrize("service", APP_SERVICES)
 def test_compose_app_services_run_in_production_mode_against_the_compose_services(compose, service):
     environment = compose["services"][service]["environment"]
-    assert str(environment["DEBUG"]).lower() == "false"
+    assert environment["DJANGO_SETTINGS_MODULE"] == "nextalerts.settings.production"
+    assert "DEBUG" not in environment  # production turns it off itself, and refuses DEBUG=true
     assert environment["SMS_BACKEND"] == "telnyx"
     assert re.match(r"postgres(ql)?://[^@]+@postgres:5432/", environment["DATABASE_URL"])
     assert environment["REDIS_URL"].startswith("redis://redis:6379/")
@@ -153,8 +160,9 @@ def test_env_example_leaves_secrets_empty_so_an_unedited_copy_cannot_start():
 
 
 def manage(*args, **environment) -> subprocess.CompletedProcess:
-    """Run manage.py in a child process whose environment has none of the developer's settings variables."""
-    env = {k: v for k, v in os.environ.items() if k not in settings_variables()}
+    """Run manage.py in a child process whose environment has none of the developer's settings variables (nor the
+    suite's settings module: manage.py's default, the local settings, unless `environment` names one)."""
+    env = {k: v for k, v in os.environ.items() if k not in {*settings_variables(), "DJANGO_SETTINGS_MODULE"}}
     env.update(environment)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
@@ -163,10 +171,12 @@ def manage(*args, **environment) -> subprocess.CompletedProcess:
 
 def production_environment(**overrides) -> dict:
     environment = {
-        "DEBUG": "false",
+        "DJANGO_SETTINGS_MODULE": "nextalerts.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "PHONE_HASH_KEY": secrets.token_urlsafe(32),
         "ALLOWED_HOSTS": "example.com",
+        "TELNYX_API_KEY": "KEY_TEST",
+        "TELNYX_PUBLIC_KEY": "a-key-from-the-telnyx-portal",
     }
     environment.update(overrides)
     return {k: v for k, v in environment.items() if v is not None}
@@ -199,13 +209,13 @@ def _setting(name, **environment):
 
 
 def test_locally_webhooks_verify_with_the_demo_key_the_simulator_signs_with():
-    from nextalerts.fakes.signing import TEST_PUBLIC_KEY
+    from devtools.fakes.signing import TEST_PUBLIC_KEY
 
-    result = _setting("TELNYX_PUBLIC_KEY", DEBUG="true")
+    result = _setting("TELNYX_PUBLIC_KEY")  # manage.py's default settings, the local ones, with nothing set
     assert result.stdout.strip() == TEST_PUBLIC_KEY, result.stderr
 
 
 def test_production_has_no_default_webhook_key():
-    result = _setting("TELNYX_PUBLIC_KEY", **production_environment())
+    result = _setting("TELNYX_PUBLIC_KEY", **production_environment(SMS_BACKEND="console", TELNYX_PUBLIC_KEY=None))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""

@@ -19,9 +19,9 @@ from django.db import connection
 
 from campaigns import services
 from campaigns.models import Campaign
+from devtools.fakes import signing
 from messaging.models import Message, WebhookEvent
 from messaging.tasks import apply_delivery_reports
-from nextalerts.fakes import signing
 from subscribers.models import Subscriber
 from tests.helpers import (
     celery_on_redis,

@@ -22,8 +22,8 @@ from django.utils import timezone
 
 from accounts.services import api_token_create
 from campaigns.models import Campaign
+from devtools.fakes import signing
 from messaging.models import Message
-from nextalerts.fakes import signing
 from subscribers.models import Subscriber
 from tests.helpers import database_url, text_in, wait_for
 
@@ -107,7 +107,7 @@ def local_run(tmp_path, fake_telnyx):
         TELNYX_PUBLIC_KEY=signing.TEST_PUBLIC_KEY,
         # Beat looks for due work every second instead of every 30, so that the retry does not take half a minute.
         SCHEDULER_INTERVAL_SECONDS="1",
-        DJANGO_SETTINGS_MODULE="nextalerts.settings",
+        DJANGO_SETTINGS_MODULE="nextalerts.settings.local",
     )
     run = LocalRun(env, tmp_path / "localrun.log")
     try:

@@ -1,6 +1,6 @@
 import pytest
 
-from nextalerts.fakes import stripe_signing
+from devtools.fakes import stripe_signing
 from tests.helpers import STRIPE_PERIOD_END, STRIPE_PERIOD_START, post_stripe_event
 
 

@@ -13,8 +13,8 @@ import time_machine
 
 from accounts.billing_events import READERS
 from accounts.models import Business
+from devtools.fakes import stripe_signing
 from messaging.models import WebhookEvent
-from nextalerts.fakes import stripe_signing
 from tests.helpers import STRIPE_PERIOD_END, STRIPE_PERIOD_START, post_stripe_event
 from tests.webhook_mutations import junk, mutated
 

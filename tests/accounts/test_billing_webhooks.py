@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts import billing
 from accounts.models import BillingWebhookEvent, Business
-from nextalerts.fakes import stripe_signing
+from devtools.fakes import stripe_signing
 from tests.helpers import STRIPE_PERIOD_END as PERIOD_END
 from tests.helpers import STRIPE_PERIOD_START as PERIOD_START
 from tests.helpers import post_stripe_event as post_event

@@ -100,8 +100,8 @@ def _assets(page: str) -> list[str]:
 
 
 def test_with_debug_off_the_reference_and_its_files_are_served_by_whitenoise(db, settings, tmp_path):
-    """Production (DEBUG=false) serves collected, hashed static files through whitenoise (settings.py): the page
-    must name files that `collectstatic` produced, and the app must serve them itself."""
+    """Production (DEBUG off) serves collected, hashed static files through whitenoise (settings/production.py): the
+    page must name files that `collectstatic` produced, and the app must serve them itself."""
     settings.DEBUG = False
     settings.STATIC_ROOT = tmp_path
     settings.STORAGES = {

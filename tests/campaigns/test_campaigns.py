@@ -14,9 +14,9 @@ from campaigns import services
 from campaigns.models import Campaign
 from campaigns.selectors import campaign_stats
 from consent.services import suppression_add_manual
+from devtools.fakes import signing
 from messaging import services as messaging_services
 from messaging.models import Message, WebhookEvent
-from nextalerts.fakes import signing
 from subscribers.models import Subscriber
 from subscribers.services import subscriber_update
 from tests.helpers import launch_campaign, post_webhook, send_due, tasks_held, text_in

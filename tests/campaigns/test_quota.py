@@ -17,9 +17,9 @@ from campaigns import services
 from campaigns.models import Campaign
 from campaigns.selectors import campaign_stats, campaign_status_texts
 from consent.policy import BILLING_PAUSED, SendKind, can_send
+from devtools.fakes import stripe_signing
 from messaging import services as messaging_services
 from messaging.models import Message
-from nextalerts.fakes import stripe_signing
 from subscribers import webform
 from tests.helpers import launch_campaign, send_due, text_in
 

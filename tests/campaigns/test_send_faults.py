@@ -12,9 +12,9 @@ from django.db import connection
 from campaigns import services
 from campaigns.models import Campaign
 from consent.locks import _key
+from devtools.fakes import signing
 from messaging import services as messaging_services
 from messaging.models import Message, WebhookEvent
-from nextalerts.fakes import signing
 from nextalerts.phones import phone_hash
 from subscribers.models import Subscriber
 from tests.helpers import database_url, post_webhook, tasks_held, text_in, wait_for

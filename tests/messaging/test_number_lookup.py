@@ -13,10 +13,10 @@ import urllib.request
 import pytest
 from django.conf import settings as django_settings
 
+from devtools.fakes.telnyx_server import FakeTelnyxServer
 from messaging import get_backend
 from messaging.backends import console, locmem
 from messaging.messages import NumberCheckUnavailable
-from nextalerts.fakes.telnyx_server import FakeTelnyxServer
 
 OWNED = "+12025550188"
 OTHER = "+12025550177"

@@ -9,10 +9,10 @@ from django.test import TestCase
 from django.utils import timezone
 
 from consent.models import ConsentEvent, Suppression
+from devtools.fakes import signing
 from messaging import services as messaging_services
 from messaging.models import Message
 from messaging.tasks import send_messages, send_replies
-from nextalerts.fakes import signing
 from subscribers.models import Subscriber
 from tests.helpers import post_webhook, text_in
 

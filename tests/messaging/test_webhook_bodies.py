@@ -12,9 +12,9 @@ import pytest
 import time_machine
 
 from consent.models import Suppression
+from devtools.fakes import signing
 from messaging.models import Message, WebhookEvent
 from messaging.webhooks import delivery_reports_apply_pending
-from nextalerts.fakes import signing
 from tests.helpers import post_webhook
 from tests.webhook_mutations import mutated
 

@@ -7,9 +7,9 @@ import pytest
 from django.db import connection
 
 from consent.models import ConsentEvent, Suppression
+from devtools.fakes import signing
 from messaging.backends import locmem
 from messaging.models import Message, WebhookEvent
-from nextalerts.fakes import signing
 from tests.helpers import post_webhook
 
 CONSUMER = "+12025550143"

@@ -92,7 +92,7 @@ def seeded(tenant_a, tenant_b):
         provider_message_id="out-1",
     )
     Click.objects.create(business=tenant_a.business, campaign=campaign, message=sent, url="https://example.com/sale")
-    from nextalerts.fakes import signing
+    from devtools.fakes import signing
 
     post_webhook(signing.message_finalized(provider_message_id="out-1", to_number=PHONE))
     subscriber = Subscriber.objects.get(business=tenant_a.business, phone_number=PHONE)

@@ -60,7 +60,7 @@ def test_with_redis_another_process_sees_the_same_count(settings, redis_url):
             f"settings.CACHES['default']['KEY_PREFIX'] = {prefix!r}; "
             "from subscribers import limits; print(limits.hit(key='k', window_seconds=60))"
         )
-        env = {**os.environ, "REDIS_URL": redis_url, "DJANGO_SETTINGS_MODULE": "nextalerts.settings"}
+        env = {**os.environ, "REDIS_URL": redis_url, "DJANGO_SETTINGS_MODULE": "nextalerts.settings.test"}
         other = subprocess.run(
             [sys.executable, "-c", script], env=env, cwd=django_settings.BASE_DIR, capture_output=True, text=True,
             timeout=60,

@@ -1,10 +1,10 @@
-"""manage.py run_fake_openai: serve the fake OpenAI chat API for demos (see nextalerts/fakes/openai_server.py)."""
+"""manage.py run_fake_openai: serve the fake OpenAI chat API for demos (see devtools/fakes/openai_server.py)."""
 
 import time
 
 from django.core.management.base import BaseCommand
 
-from nextalerts.fakes.openai_server import FakeOpenAIServer
+from devtools.fakes.openai_server import FakeOpenAIServer
 
 
 class Command(BaseCommand):

@@ -1,10 +1,10 @@
-"""manage.py run_fake_stripe: serve the fake Stripe API for demos (see nextalerts/fakes/stripe_server.py)."""
+"""manage.py run_fake_stripe: serve the fake Stripe API for demos (see devtools/fakes/stripe_server.py)."""
 
 import time
 
 from django.core.management.base import BaseCommand
 
-from nextalerts.fakes.stripe_server import FakeStripeServer
+from devtools.fakes.stripe_server import FakeStripeServer
 
 
 class Command(BaseCommand):

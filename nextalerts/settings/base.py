@@ -1,11 +1,9 @@
-"""Settings, read from the environment.
+"""What every environment shares, read from the environment: local.py, test.py and production.py start from here and
+add what differs (DEBUG, the secrets and their defaults, the development tools, production's hardening).
 
-With no variable set the product runs on SQLite, with Celery tasks executed in-process and SMS printed to the
-console: one command starts it on a fresh machine. Production sets DEBUG=false, and then every secret must be given.
+Nothing here has a secret: SECRET_KEY, PHONE_HASH_KEY and TELNYX_PUBLIC_KEY are each environment's to set.
 """
 
-import os
-import tempfile
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,29 +14,12 @@ from django.core.exceptions import ImproperlyConfigured
 
 from nextalerts import security, workers
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 
-DEBUG = env.bool("DEBUG", default=True)
-
-# Local development gets fixed, clearly fake secrets; production must provide real ones.
-_DEV_SECRET = "dev-only-insecure-secret-key-change-me-0123456789abcdefghijklmnop"
-if DEBUG:
-    SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET)
-    PHONE_HASH_KEY = env.str("PHONE_HASH_KEY", default="dev-only-phone-hash-key")
-else:
-    try:
-        SECRET_KEY = env.str("SECRET_KEY")
-        PHONE_HASH_KEY = env.str("PHONE_HASH_KEY")
-    except ImproperlyConfigured as exc:
-        raise ImproperlyConfigured(f"{exc}: production (DEBUG=false) needs SECRET_KEY and PHONE_HASH_KEY") from exc
-    for _name, _value in (("SECRET_KEY", SECRET_KEY), ("PHONE_HASH_KEY", PHONE_HASH_KEY)):
-        if len(_value) < 32:
-            raise ImproperlyConfigured(
-                f"{_name} must be a random value of at least 32 characters in production (DEBUG=false); "
-                "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
-            )
+# Each environment's module decides; the environment can only ask (local.py, production.py).
+DEBUG = False
 
 # The address people reach the service at: QR codes, tracked links, invitation and reset links are built on it.
 # `make run` sets it from HOST and PORT.
@@ -106,9 +87,6 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # A file, not memory, so that the integration test's Celery worker process can open the test database too.
-    # One file per test run, so that runs side by side do not share it.
-    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"nextalerts-test-{os.getpid()}.sqlite3")}
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 # Persistent connections: a new PostgreSQL connection costs milliseconds on every webhook otherwise.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
@@ -294,15 +272,17 @@ SMS_BACKENDS = {
     "telnyx": "messaging.backends.telnyx.SmsBackend",
 }
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
-_DEMO_WEBHOOK_KEY = "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg="  # nextalerts.fakes.signing.TEST_PUBLIC_KEY
 TELNYX_API_KEY = env.str("TELNYX_API_KEY", default="")
-# Base64 ed25519 public key from the Telnyx portal, used to verify webhook signatures. Locally (DEBUG) it defaults to
-# the published demo key the dashboard's phone simulator signs with; production has no default.
-TELNYX_PUBLIC_KEY = env.str("TELNYX_PUBLIC_KEY", default=_DEMO_WEBHOOK_KEY if DEBUG else "")
+# Base64 ed25519 public key from the Telnyx portal, used to verify webhook signatures; unset, webhooks answer 503.
+# Local and test settings default it to the published demo key the phone simulator signs with; production has none.
+TELNYX_PUBLIC_KEY = env.str("TELNYX_PUBLIC_KEY", default="")
 # The telnyx SDK reads TELNYX_BASE_URL itself; it is repeated here so that the configuration is visible in one place.
 TELNYX_BASE_URL = env.str("TELNYX_BASE_URL", default="") or None
 TELNYX_TIMEOUT_SECONDS = env.float("TELNYX_TIMEOUT_SECONDS", default=10.0)
 TELNYX_WEBHOOK_TOLERANCE_SECONDS = 300
+# The module that signs the dashboard phone simulator's texts as Telnyx would (nextalerts/simulator.py): the
+# development tools' demo key, installed by the local and test settings only. None: the simulator is unavailable.
+PHONE_SIMULATOR_SIGNING = None
 
 # --- REST API ---------------------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -353,40 +333,28 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging ----------------------------------------------------------------------------------------------------------
-# JSON lines in production (every `extra=` field, the request id, the task id), key=value lines locally.
-LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
-if LOG_FORMAT not in ("plain", "json"):
-    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"()": "nextalerts.logs.PlainFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": "nextalerts.logs.JsonFormatter"},
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"httpx": {"level": "WARNING"}},
-}
+# JSON lines in production (every `extra=` field, the request id, the task id), key=value lines locally: the default
+# format is each environment's (production.py sets LOG_FORMAT's default to json and calls logging_config again).
 
-# --- Production hardening (manage.py check --deploy passes with DEBUG=false) -----------------------------------------
-if not DEBUG:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
-    SECURE_CONTENT_TYPE_NOSNIFF = True
-    X_FRAME_OPTIONS = "DENY"
-    # Collected static files (the admin's) served by gunicorn itself, hashed and compressed; needs `collectstatic`,
-    # which the Docker image runs at build time. Locally, runserver serves them.
-    MIDDLEWARE.insert(
-        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
-        "whitenoise.middleware.WhiteNoiseMiddleware",
-    )
-    STORAGES = {
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+
+def logging_config(log_format: str) -> dict:
+    if log_format not in ("plain", "json"):
+        raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {log_format!r}")
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "plain": {
+                "()": "nextalerts.logs.PlainFormatter",
+                "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            },
+            "json": {"()": "nextalerts.logs.JsonFormatter"},
+        },
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": log_format}},
+        "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+        "loggers": {"httpx": {"level": "WARNING"}},
     }
+
+
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+LOGGING = logging_config(LOG_FORMAT)

@@ -1,10 +1,10 @@
-"""manage.py run_fake_telnyx: serve the fake Telnyx messaging API for demos (see nextalerts/fakes/telnyx_server.py)."""
+"""manage.py run_fake_telnyx: serve the fake Telnyx messaging API for demos (see devtools/fakes/telnyx_server.py)."""
 
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from nextalerts.fakes.telnyx_server import FakeTelnyxServer
+from devtools.fakes.telnyx_server import FakeTelnyxServer
 from nextalerts.phones import InvalidPhoneNumber, to_e164
 
 
