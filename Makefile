@@ -35,6 +35,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	PYTHONPATH=. $(BIN)/lint-imports --no-cache
 
 # Throughput and STOP-latency figures on PostgreSQL (see README, "Performance"); empties DATABASE_URL, which defaults
 # to postgres://postgres@127.0.0.1:5432/nextalerts_bench. Options: make bench BENCH_ARGS=--help
