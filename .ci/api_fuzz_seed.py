@@ -6,10 +6,10 @@ so the run also reads the answers in which those fields are null. Run with `mana
 
 from django.core.management import call_command
 
-from accounts.management.commands.load_demo import DEMO_EMAIL
 from accounts.models import User
 from accounts.services import api_token_create
 from campaigns import services as campaign_services
+from devtools.management.commands.load_demo import DEMO_EMAIL
 from messaging.models import Message
 from subscribers.services import number_create, number_delete
 

@@ -12,11 +12,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from accounts.management.commands import load_demo
 from accounts.models import Business, User
 from campaigns import selectors as campaign_selectors
 from campaigns.models import Campaign
 from consent.models import ConsentEvent, Suppression
+from devtools.management.commands import load_demo
 from messaging.backends import locmem
 from messaging.models import Message
 from subscribers.models import SenderNumber, Subscriber
