@@ -14,7 +14,7 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from nextalerts import security, workers
+from nextalerts import errors, security, workers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -368,6 +368,18 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"httpx": {"level": "WARNING"}},
 }
+
+# --- Error tracking (Sentry) ------------------------------------------------------------------------------------------
+# Errors of the web processes and the Celery workers go to Sentry when a DSN is set, phone numbers scrubbed first
+# (nextalerts/errors.py).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="local" if DEBUG else "production")
+# The share of requests and tasks traced for Sentry's performance pages: none unless asked for.
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if not 0.0 <= SENTRY_TRACES_SAMPLE_RATE <= 1.0:
+    raise ImproperlyConfigured(f"SENTRY_TRACES_SAMPLE_RATE must be between 0 and 1, not {SENTRY_TRACES_SAMPLE_RATE}")
+if SENTRY_DSN:
+    errors.sentry_init(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE)
 
 # --- Production hardening (manage.py check --deploy passes with DEBUG=false) -----------------------------------------
 if not DEBUG:
