@@ -17,6 +17,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from nextalerts import metrics
 from nextalerts.sms.models import DUPLICATE, WebhookEvent
 from nextalerts.sms.payloads import UnusableBody, webhook_json_load
 
@@ -49,6 +50,7 @@ def _error(status, message):
     return JsonResponse({"error": message}, status=status)
 
 
+@metrics.webhook_intake("stripe")
 @csrf_exempt
 @require_POST
 def stripe_webhook(request):

@@ -369,7 +369,7 @@ LOGGING = {
     "loggers": {"httpx": {"level": "WARNING"}},
 }
 
-# --- Error tracking (Sentry) ------------------------------------------------------------------------------------------
+# --- Error tracking (Sentry) and metrics (Prometheus) -----------------------------------------------------------------
 # Errors of the web processes and the Celery workers go to Sentry when a DSN is set, phone numbers scrubbed first
 # (nextalerts/errors.py).
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
@@ -380,6 +380,15 @@ if not 0.0 <= SENTRY_TRACES_SAMPLE_RATE <= 1.0:
     raise ImproperlyConfigured(f"SENTRY_TRACES_SAMPLE_RATE must be between 0 and 1, not {SENTRY_TRACES_SAMPLE_RATE}")
 if SENTRY_DSN:
     errors.sentry_init(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE)
+# GET /metrics (nextalerts/metrics.py). With a token, a scrape must send `Authorization: Bearer <token>`. On by default
+# locally; in production (DEBUG=false) only once a token is set, unless METRICS_ENABLED says otherwise.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=DEBUG or bool(METRICS_TOKEN))
+# Where every process (gunicorn's workers, Celery's) writes its counts, for one scrape to sum them; empty: each
+# process serves its own. prometheus_client reads the variable itself.
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+if PROMETHEUS_MULTIPROC_DIR:
+    Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
 
 # --- Production hardening (manage.py check --deploy passes with DEBUG=false) -----------------------------------------
 if not DEBUG:

@@ -26,6 +26,7 @@ from telnyx.lib.webhook_verification import (
     verify_webhook_signature,
 )
 
+from nextalerts import metrics
 from nextalerts.celery import app as celery_app
 
 from .messages import REPORT_EARLY, DeliveryReport, InboundMessage
@@ -170,6 +171,7 @@ def _verify(raw: str, headers) -> None:
     verify_webhook_signature(raw, signed, settings.TELNYX_PUBLIC_KEY)
 
 
+@metrics.webhook_intake("telnyx")
 @csrf_exempt
 @require_POST
 def telnyx_webhook(request):
