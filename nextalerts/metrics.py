@@ -5,8 +5,10 @@ from an app's data at scrape time (queue depth, delivery reports waiting) is col
 its collector from its AppConfig.ready() with `register_collector`.
 
 With PROMETHEUS_MULTIPROC_DIR set, every process (gunicorn's workers, Celery's) writes its counts to files of its own
-in that directory, named after its host and pid, so that containers sharing the directory never share a file, and a
-scrape of any web process sums them all. `python -m nextalerts.metricsdir` clears what processes that ended left there.
+in that directory, and a scrape of any web process sums them all. The files are named after the host and a slot that
+the process holds while it lives (nextalerts/metricsdir.py), so containers sharing the directory never share a file,
+and a process that replaces an ended one (gunicorn recycles its workers) carries on with its files instead of adding
+new ones.
 """
 
 import functools
@@ -14,7 +16,6 @@ import hmac
 import json
 import logging
 import os
-import socket
 import time
 from collections import Counter as Tally
 
@@ -27,13 +28,14 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
-logger = logging.getLogger(__name__)
+from nextalerts import metricsdir
 
-HOST = socket.gethostname().replace("_", "-")  # the files' names use "_" between their parts
+logger = logging.getLogger(__name__)
 
 
 def process_identifier() -> str:
-    return f"{HOST}-{os.getpid()}"
+    """This process's files' name in the multiprocess directory: `<host>-<slot>` (metricsdir.identifier)."""
+    return metricsdir.identifier(os.environ["PROMETHEUS_MULTIPROC_DIR"])
 
 
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

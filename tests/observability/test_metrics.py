@@ -277,18 +277,25 @@ def test_in_multiprocess_mode_one_scrape_sums_what_each_process_wrote(tmp_path, 
     assert ("process_cpu_seconds_total", ()) not in samples  # only what the files hold, not this process's own
 
 
-def test_the_directory_is_cleared_of_ended_processes_files_and_keeps_live_ones(tmp_path, settings, db):
+def test_a_process_takes_over_the_files_of_an_ended_one_and_clearing_keeps_a_live_ones(tmp_path, settings, db):
     assert _writer(tmp_path, 3).wait(timeout=60) == 0
-    live = _writer(tmp_path, 5, "stay", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert _writer(tmp_path, 4).wait(timeout=60) == 0  # the first one's slot, free again: its files
+    host = metricsdir.HOST
+    assert sorted(path.name for path in tmp_path.glob("*.db")) == [f"counter_{host}-0.db", f"histogram_{host}-0.db"]
+    settings.PROMETHEUS_MULTIPROC_DIR = str(tmp_path)
+    assert value(scrape(), "nextalerts_messages_sent_total", outcome="sent") == 7  # counts carried on
+
+    first = _writer(tmp_path, 5, "stay", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    second = _writer(tmp_path, 6, "stay", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
-        assert live.stdout.readline().strip() == "written"
-        names = sorted(path.name for path in tmp_path.glob("*.db"))
-        assert all(name.split("_")[-1].startswith(f"{metricsdir.socket.gethostname()}-") for name in names), names
+        for live in (first, second):
+            assert live.stdout.readline().strip() == "written"
+        assert value(scrape(), "nextalerts_messages_sent_total", outcome="sent") == 18  # two live slots, 0 and 1
+        second.communicate(timeout=30)
 
-        removed = metricsdir.prepare(tmp_path)
+        removed = metricsdir.prepare(tmp_path)  # as a group's start does
 
-        assert removed and all(not name.endswith(f"-{live.pid}.db") for name in removed)
-        settings.PROMETHEUS_MULTIPROC_DIR = str(tmp_path)
-        assert value(scrape(), "nextalerts_messages_sent_total", outcome="sent") == 5  # the live process's count
+        assert sorted(removed) == [f"counter_{host}-1.db", f"histogram_{host}-1.db"]  # the ended one's only
+        assert value(scrape(), "nextalerts_messages_sent_total", outcome="sent") == 12  # 3 + 4 + 5, slot 0's
     finally:
-        live.communicate(timeout=30)
+        first.communicate(timeout=30)
