@@ -54,7 +54,7 @@ WEBHOOK_EVENTS = Counter(
     "nextalerts_webhook_events",
     "Provider webhook requests by provider, kind (telnyx: inbound, delivery, other; stripe: billing; unknown before "
     "the signature is checked) and outcome (accepted, duplicate, ignored, refused: bad signature, invalid, "
-    "unavailable: answered 5xx for a retry).",
+    "unavailable: answered 5xx for a retry, error: an unhandled exception).",
     ["provider", "kind", "outcome"],
 )
 STOP_RESPONSE = Histogram(
@@ -102,7 +102,7 @@ def send_outcomes(messages) -> None:
 
 def _answer(response) -> dict:
     """The JSON object a webhook answered, or {}."""
-    if not response.get("Content-Type", "").startswith("application/json"):
+    if getattr(response, "streaming", False) or not response.get("Content-Type", "").startswith("application/json"):
         return {}
     try:
         answer = json.loads(response.content)
@@ -156,7 +156,11 @@ def webhook_intake(provider: str):
         @functools.wraps(view)
         def counted(request, *args, **kwargs):
             started = time.perf_counter()
-            response = view(request, *args, **kwargs)
+            try:
+                response = view(request, *args, **kwargs)
+            except Exception:  # answered 500 by Django (and reported to Sentry): counted, then left to them
+                WEBHOOK_EVENTS.labels(provider=provider, kind="unknown", outcome="error").inc()
+                raise
             try:
                 _webhook_record(provider, request, response, time.perf_counter() - started)
             except Exception:  # a metric never costs the provider its answer
