@@ -286,10 +286,11 @@ def test_a_process_takes_over_the_files_of_an_ended_one_and_clearing_keeps_a_liv
     assert value(scrape(), "nextalerts_messages_sent_total", outcome="sent") == 7  # counts carried on
 
     first = _writer(tmp_path, 5, "stay", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    second = _writer(tmp_path, 6, "stay", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    second = None
     try:
-        for live in (first, second):
-            assert live.stdout.readline().strip() == "written"
+        assert first.stdout.readline().strip() == "written"  # slot 0 is the first one's, before the second starts
+        second = _writer(tmp_path, 6, "stay", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert second.stdout.readline().strip() == "written"
         assert value(scrape(), "nextalerts_messages_sent_total", outcome="sent") == 18  # two live slots, 0 and 1
         second.communicate(timeout=30)
 
@@ -298,4 +299,6 @@ def test_a_process_takes_over_the_files_of_an_ended_one_and_clearing_keeps_a_liv
         assert sorted(removed) == [f"counter_{host}-1.db", f"histogram_{host}-1.db"]  # the ended one's only
         assert value(scrape(), "nextalerts_messages_sent_total", outcome="sent") == 12  # 3 + 4 + 5, slot 0's
     finally:
-        first.communicate(timeout=30)
+        for live in (first, second):
+            if live is not None and live.poll() is None:
+                live.communicate(timeout=30)
