@@ -38,9 +38,14 @@ def process_identifier() -> str:
     return metricsdir.identifier(os.environ["PROMETHEUS_MULTIPROC_DIR"])
 
 
+# Chosen before any metric exists.
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    # Before any metric exists: each value's file is named after this, instead of the pid alone.
+    # Each value's file is named after this, instead of the pid alone.
     values.ValueClass = values.MultiProcessValue(process_identifier=process_identifier)
+else:
+    # prometheus_client takes the variable's mere presence, empty too, for multiprocess mode, and would then write
+    # its files into the working directory while settings (empty: off) serve this process's counts.
+    values.ValueClass = values.MutexValue
 
 
 MESSAGES_SENT = Counter(

@@ -256,12 +256,15 @@ WRITER = textwrap.dedent(
 )
 
 
-def _writer(directory, count, *extra, **popen):
-    env = {"PROMETHEUS_MULTIPROC_DIR": str(directory), "PATH": "/usr/bin:/bin"}
+def _writer(directory, count, *extra, cwd=None, env_dir=None, **popen):
+    """A process that counts `count` sends and one STOP response in multiprocess mode (`env_dir`: the variable's
+    value instead of `directory`)."""
     from django.conf import settings
 
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(directory) if env_dir is None else env_dir, "PATH": "/usr/bin:/bin"}
+    env["PYTHONPATH"] = str(settings.BASE_DIR)
     return subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(count), *extra], env=env, cwd=settings.BASE_DIR, text=True, **popen
+        [sys.executable, "-c", WRITER, str(count), *extra], env=env, cwd=cwd or settings.BASE_DIR, text=True, **popen
     )
 
 
@@ -302,3 +305,9 @@ def test_a_process_takes_over_the_files_of_an_ended_one_and_clearing_keeps_a_liv
         for live in (first, second):
             if live is not None and live.poll() is None:
                 live.communicate(timeout=30)
+
+
+def test_an_empty_directory_variable_means_single_process_mode_and_writes_no_file(tmp_path):
+    process = _writer(tmp_path / "unused", 1, cwd=tmp_path, env_dir="")
+    assert process.wait(timeout=60) == 0
+    assert list(tmp_path.rglob("*.db")) == []
