@@ -17,6 +17,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from nextalerts import metrics
 from nextalerts.payloads import UnusableBody, webhook_json_load
 from nextalerts.webhook_events import DUPLICATE
 
@@ -50,6 +51,7 @@ def _error(status, message):
     return JsonResponse({"error": message}, status=status)
 
 
+@metrics.webhook_intake("stripe")
 @csrf_exempt
 @require_POST
 def stripe_webhook(request):

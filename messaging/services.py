@@ -21,7 +21,7 @@ from accounts import billing
 from accounts.models import Business
 from consent.locks import phone_locks, phone_try_locks_xact
 from consent.policy import BILLING_PAUSED, SendKind, can_send, can_send_many
-from nextalerts import quiet_hours
+from nextalerts import metrics, quiet_hours
 from nextalerts.phones import InvalidPhoneNumber, phone_hash, to_e164
 from subscribers.models import SenderNumber, Subscriber
 
@@ -191,6 +191,7 @@ def messages_send(*, message_ids: list[int], now: datetime | None = None) -> dic
         )
         for message in orphans:
             message.status = Status.FAILED
+        metrics.send_outcomes(orphans)
     groups: dict[tuple[int, int], list[Message]] = {}
     for message in due:
         if message.sender_number is not None:
@@ -360,6 +361,7 @@ def _send_chunk(messages: list[Message], now: datetime, *, pace: _Pace | None = 
         if returned:
             logger.warning("sms.send.session-lost", extra={"message_ids": [m.pk for m in returned][:10]})
         _write_outcomes_surely(messages, locks)
+        metrics.send_outcomes(messages)
         if returned:
             # Checked and sent again by the next task, on its own session: a reply is not left for the dispatcher.
             _requeue(returned, countdown=SESSION_LOST_RETRY_SECONDS)

@@ -26,6 +26,7 @@ from telnyx.lib.webhook_verification import (
     verify_webhook_signature,
 )
 
+from nextalerts import metrics
 from nextalerts.payloads import UnusableBody, webhook_json_load
 from nextalerts.webhook_events import DUPLICATE, reconnecting
 
@@ -167,6 +168,7 @@ def _verify(raw: str, headers) -> None:
     verify_webhook_signature(raw, signed, settings.TELNYX_PUBLIC_KEY)
 
 
+@metrics.webhook_intake("telnyx")
 @csrf_exempt
 @require_POST
 def telnyx_webhook(request):

@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from nextalerts import metricsdir
 from nextalerts.workers import Supervisor, worker_commands
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -67,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.setdefault("DJANGO_SETTINGS_MODULE", "nextalerts.settings.local")  # every process of the run, the same
     env.setdefault("PUBLIC_BASE_URL", public_base_url(args.host, args.port))
+    # One metrics directory for the web server, the workers and beat, so that /metrics shows the workers' sends too.
+    env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(BASE_DIR / "var" / "metrics"))
+    metricsdir.prepare(env["PROMETHEUS_MULTIPROC_DIR"])
     supervisor = Supervisor()  # from here on, Ctrl-C stops what was started and nothing is left behind
 
     # The database first, with the same environment (the demo's links and QR codes use PUBLIC_BASE_URL).

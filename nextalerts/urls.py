@@ -13,7 +13,7 @@ from accounts import billing_webhooks
 from campaigns import api as campaigns_api
 from consent import api as consent_api
 from messaging.webhooks import telnyx_webhook
-from nextalerts import health
+from nextalerts import health, metrics
 from nextalerts.api import ApiRootView
 from subscribers import api as subscribers_api
 from subscribers import views as subscribers_views
@@ -87,4 +87,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.liveness, name="health"),
     path("readyz", health.readiness, name="ready"),
+    path("metrics", metrics.metrics_view, name="metrics"),
 ]

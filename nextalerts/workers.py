@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from nextalerts import metricsdir
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 # The replies' queue, and the default queue of everything else (settings.CELERY_TASK_ROUTES routes to them). Other
 # names only to share one Redis between separate deployments (or test runs).
@@ -100,6 +102,8 @@ def _signal_group(process: subprocess.Popen, signum: int) -> None:
 
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nextalerts.settings.local")  # the workers inherit it
+    # With PROMETHEUS_MULTIPROC_DIR set: what this host's ended processes left there goes, before ours write.
+    metricsdir.prepare()
     supervisor = Supervisor()
     for name, command in worker_commands(redis=bool(os.environ.get("REDIS_URL"))).items():
         supervisor.start(name, command)

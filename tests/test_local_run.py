@@ -101,6 +101,7 @@ def local_run(tmp_path, fake_telnyx):
     env.update(
         DATABASE_URL=database_url(),
         LOCAL_BROKER_DIR=str(tmp_path / "broker"),  # the embedded default, in a folder of this test's own
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),  # likewise (make run's default: var/metrics)
         SMS_BACKEND="telnyx",
         TELNYX_API_KEY=settings.TELNYX_API_KEY,
         TELNYX_BASE_URL=fake_telnyx.base_url,
@@ -148,6 +149,11 @@ def test_make_run_alone_sends_a_scheduled_campaign_on_time_and_retries_a_429(aud
     first, second = fake_telnyx.state.requests[-2:]
     assert second.received_at - first.received_at >= 2, "the retry waited for Retry-After"
     assert [m["to"] for m in fake_telnyx.messages()] == [CONSUMER, CONSUMER]
+    # The worker's attempts show in the web server's /metrics: make run's processes share one metrics directory.
+    with urllib.request.urlopen(f"{local_run.base_url}/metrics", timeout=30) as response:
+        scraped = response.read().decode()
+    for outcome in ("deferred", "sent"):  # the 429, then the retry
+        assert re.search(rf'^nextalerts_messages_sent_total{{outcome="{outcome}"}} 1\.0$', scraped, re.M), scraped
 
     # Telnyx reports the delivery to the webhook; the worker applies the stored report.
     event = signing.message_finalized(provider_message_id=message.provider_message_id, to_number=CONSUMER)

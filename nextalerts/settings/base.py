@@ -4,6 +4,7 @@ add what differs (DEBUG, the secrets and their defaults, the development tools, 
 Nothing here has a secret: SECRET_KEY, PHONE_HASH_KEY and TELNYX_PUBLIC_KEY are each environment's to set.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -12,7 +13,7 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from nextalerts import security, workers
+from nextalerts import errors, security, workers
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -335,6 +336,30 @@ SPECTACULAR_SETTINGS = {
 # --- Logging ----------------------------------------------------------------------------------------------------------
 # JSON lines in production (every `extra=` field, the request id, the task id), key=value lines locally: the default
 # format is each environment's (production.py sets LOG_FORMAT's default to json and calls logging_config again).
+
+# --- Error tracking (Sentry) and metrics (Prometheus) -----------------------------------------------------------------
+# Errors of the web processes and the Celery workers go to Sentry when a DSN is set, phone numbers scrubbed first
+# (nextalerts/errors.py).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+# Named after the settings module by default: local, test or production.
+SENTRY_ENVIRONMENT = env.str(
+    "SENTRY_ENVIRONMENT", default=os.environ.get("DJANGO_SETTINGS_MODULE", "").rpartition(".")[2] or "production"
+)
+# The share of requests and tasks traced for Sentry's performance pages: none unless asked for.
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if not 0.0 <= SENTRY_TRACES_SAMPLE_RATE <= 1.0:
+    raise ImproperlyConfigured(f"SENTRY_TRACES_SAMPLE_RATE must be between 0 and 1, not {SENTRY_TRACES_SAMPLE_RATE}")
+if SENTRY_DSN:
+    errors.sentry_init(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE)
+# GET /metrics (nextalerts/metrics.py). With a token, a scrape must send `Authorization: Bearer <token>`. On by default
+# locally (settings/local.py); in production only once a token is set, unless METRICS_ENABLED says otherwise.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=bool(METRICS_TOKEN))
+# Where every process (gunicorn's workers, Celery's) writes its counts, for one scrape to sum them; empty: each
+# process serves its own. prometheus_client reads the variable itself.
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+if PROMETHEUS_MULTIPROC_DIR:
+    Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
 
 
 def logging_config(log_format: str) -> dict:

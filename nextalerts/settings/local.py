@@ -22,3 +22,6 @@ TELNYX_PUBLIC_KEY = env.str("TELNYX_PUBLIC_KEY", default=TEST_PUBLIC_KEY)
 
 INSTALLED_APPS = [*INSTALLED_APPS, "devtools"]
 PHONE_SIMULATOR_SIGNING = "devtools.fakes.signing"
+
+# GET /metrics answers without a token here (production turns it on only with one).
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=True)

@@ -28,3 +28,6 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory, so that the integration test's Celery worker process can open the test database too.
     # One file per test run, so that runs side by side do not share it.
     DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"nextalerts-test-{os.getpid()}.sqlite3")}
+
+# GET /metrics answers without a token here (production turns it on only with one).
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=True)
