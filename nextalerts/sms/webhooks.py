@@ -27,6 +27,7 @@ from telnyx.lib.webhook_verification import (
 )
 
 from nextalerts.celery import app as celery_app
+from nextalerts.sqlbatch import values_update
 
 from .messages import REPORT_EARLY, DeliveryReport, InboundMessage
 from .models import DUPLICATE, WebhookEvent, reconnecting
@@ -39,6 +40,8 @@ HANDLERS = {
     InboundMessage: "consent.services.inbound_message_handle",
     DeliveryReport: "campaigns.services.delivery_report_apply",
 }
+# Who takes stored delivery reports many at a time: reports=[...] -> one (outcome, business or None) per report.
+BATCH_HANDLERS = {DeliveryReport: "campaigns.services.delivery_reports_apply"}
 
 # Telnyx's per-recipient delivery statuses that move a message forward ("queued" says nothing new).
 TELNYX_DELIVERY_STATUSES = {
@@ -314,7 +317,9 @@ def _schedule_reports() -> None:
 
 
 def delivery_reports_apply_pending(*, limit: int = 2000) -> dict:
-    """Apply stored delivery reports, oldest first. Safe to run concurrently: rows are claimed with SKIP LOCKED.
+    """Apply stored delivery reports, oldest first, as one batch: the handler looks their messages up together and
+    writes them in one set-based UPDATE, and the events' outcomes are written in one more. Safe to run concurrently:
+    rows are claimed with SKIP LOCKED.
 
     A report its handler finds early (its message's hand-off not recorded yet) stays pending for a later batch: the
     beat's periodic run, not an immediate one, so that it does not spin while it waits."""
@@ -323,9 +328,10 @@ def delivery_reports_apply_pending(*, limit: int = 2000) -> dict:
         events = list(
             WebhookEvent.objects.select_for_update(skip_locked=True)
             .filter(provider="telnyx", outcome=PENDING)
-            .order_by("id")[:limit]
+            .order_by("id")
+            .only("id", "event_type", "payload")[:limit]
         )
-        handler = import_string(HANDLERS[DeliveryReport])
+        reports, done = [], []  # done: (event id, outcome, business id)
         for event in events:
             data = event.payload.get("data") or {}
             try:
@@ -333,14 +339,19 @@ def delivery_reports_apply_pending(*, limit: int = 2000) -> dict:
             except InvalidPayload:
                 report = None
             if report is None:
-                event.outcome = "ignored"
+                done.append((event.pk, "ignored", None))
             else:
-                outcome, event.business = handler(message=report)
-                if outcome == REPORT_EARLY:
-                    waiting.append(event.pk)
-                    continue
-                event.outcome = outcome[:64]
-                applied += 1
-            event.save(update_fields=["outcome", "business"])
+                reports.append((event.pk, report))
+        handler = import_string(BATCH_HANDLERS[DeliveryReport])
+        outcomes = handler(reports=[report for _, report in reports]) if reports else []
+        for (event_id, _), (outcome, business) in zip(reports, outcomes, strict=True):
+            if outcome == REPORT_EARLY:
+                waiting.append(event_id)
+                continue
+            done.append((event_id, outcome[:64], business.pk if business is not None else None))
+            applied += 1
+        columns = (("id", "bigint"), ("outcome", "text"), ("business_id", "bigint"))
+        assignments = "outcome = v.outcome, business_id = v.business_id"
+        values_update(table=WebhookEvent._meta.db_table, columns=columns, rows=done, assignments=assignments)
     remaining = WebhookEvent.objects.filter(outcome=PENDING).exclude(pk__in=waiting).exists()
     return {"applied": applied, "remaining": remaining, **({"waiting": len(waiting)} if waiting else {})}
