@@ -26,6 +26,7 @@ from consent.models import Suppression
 from .seed import SENDER, vacuum_analyze
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+START_SECONDS = 90  # for gunicorn to answer /healthz: its workers import the product, slowly on a busy machine
 
 
 def free_port() -> int:
@@ -72,7 +73,7 @@ class Gunicorn:
         ]  # fmt: skip
         self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in __exit__
         self.proc = subprocess.Popen(command, cwd=ROOT, stdout=self.log, stderr=self.log, start_new_session=True)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise SystemExit(f"gunicorn exited at start; see {self.log_path}")
@@ -82,7 +83,7 @@ class Gunicorn:
                         return self
             except OSError:
                 time.sleep(0.2)
-        raise SystemExit(f"gunicorn did not answer /healthz within 30s; see {self.log_path}")
+        raise SystemExit(f"gunicorn did not answer /healthz within {START_SECONDS}s; see {self.log_path}")
 
     def __exit__(self, *exc):
         if self.proc is not None:

@@ -329,19 +329,19 @@ def delivery_reports_apply_pending(*, limit: int = 2000) -> dict:
             WebhookEvent.objects.select_for_update(skip_locked=True)
             .filter(provider="telnyx", outcome=PENDING)
             .order_by("id")
-            .only("id", "event_type", "payload")[:limit]
+            .values_list("id", "event_type", "payload")[:limit]
         )
         reports, done = [], []  # done: (event id, outcome, business id)
-        for event in events:
-            data = event.payload.get("data") or {}
+        for event_id, event_type, payload in events:
+            data = payload.get("data") or {}
             try:
-                report = normalize_telnyx(event.event_type, data.get("payload"))
+                report = normalize_telnyx(event_type, data.get("payload"))
             except InvalidPayload:
                 report = None
             if report is None:
-                done.append((event.pk, "ignored", None))
+                done.append((event_id, "ignored", None))
             else:
-                reports.append((event.pk, report))
+                reports.append((event_id, report))
         handler = import_string(BATCH_HANDLERS[DeliveryReport])
         outcomes = handler(reports=[report for _, report in reports]) if reports else []
         for (event_id, _), (outcome, business) in zip(reports, outcomes, strict=True):
