@@ -83,6 +83,7 @@ class Gunicorn:
                         return self
             except OSError:
                 time.sleep(0.2)
+        self.__exit__()  # `with` runs __exit__ only once __enter__ has returned: stop the server that never answered
         raise SystemExit(f"gunicorn did not answer /healthz within {START_SECONDS}s; see {self.log_path}")
 
     def __exit__(self, *exc):
