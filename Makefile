@@ -38,7 +38,8 @@ lint: install
 	PYTHONPATH=. $(BIN)/lint-imports --no-cache
 
 # Throughput and STOP-latency figures on PostgreSQL (see README, "Performance"); empties DATABASE_URL, which defaults
-# to postgres://postgres@127.0.0.1:5432/nextalerts_bench. Options: make bench BENCH_ARGS=--help
+# to postgres://postgres@127.0.0.1:5432/nextalerts_bench. Options: make bench BENCH_ARGS=--help; some rows only:
+# make bench BENCH_ARGS="--only 1,applied,scale"
 bench: install
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 

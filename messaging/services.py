@@ -23,6 +23,7 @@ from consent.locks import phone_locks, phone_try_locks_xact
 from consent.policy import BILLING_PAUSED, SendKind, can_send, can_send_many
 from nextalerts import metrics, quiet_hours
 from nextalerts.phones import InvalidPhoneNumber, phone_hash, to_e164
+from nextalerts.sqlbatch import values_update
 from subscribers.models import SenderNumber, Subscriber
 
 from . import get_backend, ratelimit, segments
@@ -575,6 +576,10 @@ def _decimal(value):
         return None
 
 
+def _adapt(value):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
 def _without_id(report: DeliveryReport):
     """This platform's messages of the last three days, still "sending" with no provider id, that `report` may be for:
     the same sender, recipient and (when the report has it) text."""
@@ -627,6 +632,46 @@ def _handoff_unrecorded(report: DeliveryReport) -> bool:
     return _without_id(report).filter(handoff_started_at__isnull=False).exists()
 
 
+def _report_change(report: DeliveryReport, error_code: str) -> tuple[str, dict, bool]:
+    """What `report` would write to a message whose error code is `error_code`: (its new status, the fields, whether
+    it is a carrier STOP). The status is written only if it is further along than the message's."""
+    status = report.status
+    carrier_stop = report.error_code in CARRIER_STOP_CODES and status in (Status.SENDING_FAILED, Status.DELIVERY_FAILED)
+    if carrier_stop:
+        status = Status.BLOCKED
+    fields = {"status": status, "updated_at": timezone.now()}
+    if report.sent_at:
+        fields["sent_at"] = report.sent_at
+    if status == Status.DELIVERED:
+        fields["delivered_at"] = report.completed_at or timezone.now()
+    if report.error_code:
+        fields["error_code"], fields["error_detail"] = report.error_code, report.error_detail
+    elif error_code == "unknown":
+        fields["error_code"], fields["error_detail"] = "", ""  # the doubt about its hand-off is settled
+    if report.parts is not None:
+        fields["parts"] = report.parts
+    if _decimal(report.cost) is not None:
+        fields["cost"], fields["cost_currency"] = _decimal(report.cost), report.cost_currency
+    return status, fields, carrier_stop
+
+
+# Figures a report carries that are kept even when its status is stale (out of order or repeated).
+_LATE_FIGURES = ("parts", "cost", "cost_currency")
+
+
+def _report_applied(*, business, phone, provider_message_id, campaign_id, report, carrier_stop, was) -> None:
+    """What follows a report that moved a message on from status `was`."""
+    if carrier_stop:
+        from consent.services import suppression_from_carrier
+
+        suppression_from_carrier(
+            business=business, phone=phone, provider_message_id=provider_message_id, detail=report.error_detail
+        )
+    if was == Status.SENDING:
+        # Only a message leaving "sending" (an uncertain hand-off) can be the last one its campaign waits for.
+        settled_send([campaign_id])
+
+
 def delivery_report_apply(*, message: DeliveryReport) -> tuple[str, Business | None]:
     """Move an outbound message forward on a provider report. Reports may come late, twice or out of order: a
     message never goes back to an earlier status, and a repeated report changes nothing."""
@@ -640,44 +685,113 @@ def delivery_report_apply(*, message: DeliveryReport) -> tuple[str, Business | N
         row = _reported_message(report)
     if row is None:
         return "unknown-message", None
-    status = report.status
-    carrier_stop = report.error_code in CARRIER_STOP_CODES and status in (Status.SENDING_FAILED, Status.DELIVERY_FAILED)
-    if carrier_stop:
-        status = Status.BLOCKED
+    status, fields, carrier_stop = _report_change(report, row.error_code)
     earlier = [s for s, rank in Message.PROGRESS.items() if rank < Message.PROGRESS[status]]
-    fields = {"status": status, "updated_at": timezone.now()}
-    if report.sent_at:
-        fields["sent_at"] = report.sent_at
-    if status == Status.DELIVERED:
-        fields["delivered_at"] = report.completed_at or timezone.now()
-    if report.error_code:
-        fields["error_code"], fields["error_detail"] = report.error_code, report.error_detail
-    elif row.error_code == "unknown":
-        fields["error_code"], fields["error_detail"] = "", ""  # the doubt about its hand-off is settled
-    if report.parts is not None:
-        fields["parts"] = report.parts
-    if _decimal(report.cost) is not None:
-        fields["cost"], fields["cost_currency"] = _decimal(report.cost), report.cost_currency
     updated = Message.objects.filter(pk=row.pk, status__in=earlier).update(**fields)
     if not updated:
         # Out of order or repeated: the status stays, but late cost and parts figures are still worth keeping.
-        extra = {k: v for k, v in fields.items() if k in ("parts", "cost", "cost_currency")}
+        extra = {k: v for k, v in fields.items() if k in _LATE_FIGURES}
         if extra:
             Message.objects.filter(pk=row.pk).update(**extra)
         return "delivery-stale", row.business
-    if carrier_stop:
-        from consent.services import suppression_from_carrier
-
-        suppression_from_carrier(
-            business=row.business,
-            phone=row.phone_number,
-            provider_message_id=row.provider_message_id,
-            detail=report.error_detail,
-        )
-    if row.status == Status.SENDING:
-        # Only a message leaving "sending" (an uncertain hand-off) can be the last one its campaign waits for.
-        settled_send([row.campaign_id])
+    _report_applied(
+        business=row.business, phone=row.phone_number, provider_message_id=row.provider_message_id,
+        campaign_id=row.campaign_id, report=report, carrier_stop=carrier_stop, was=row.status,
+    )  # fmt: skip
     return f"delivery-{status}", row.business
+
+
+# The columns a batch of reports writes, with their PostgreSQL types; each NULL where no report of the batch set it.
+_REPORT_COLUMNS = (
+    ("id", "bigint"), ("expected", "text"), ("status", "text"), ("updated_at", "timestamptz"),
+    ("sent_at", "timestamptz"), ("delivered_at", "timestamptz"), ("error_code", "text"), ("error_detail", "text"),
+    ("parts", "integer"), ("cost", "numeric"), ("cost_currency", "text"),
+)  # fmt: skip
+
+
+def delivery_reports_apply(*, reports: list[DeliveryReport]) -> list[tuple[str, Business | None]]:
+    """delivery_report_apply for many reports, in their order, with the same outcome as applying them one after the
+    other: one look-up of their messages by provider id, and one set-based UPDATE of the messages found.
+
+    The reports for one message are folded in order (the furthest status wins, a stale one keeps only its late cost
+    and parts), and the UPDATE writes a message only if its status is still the one read: a message another process
+    moved meanwhile, and every report whose message is not found by its id (unknown, early, or an uncertain hand-off
+    to reconcile), go through delivery_report_apply one at a time instead. Answers one (outcome, business) per report.
+    """
+    ids = {r.provider_message_id for r in reports if r.provider_message_id}
+    found, businesses = {}, {}
+    if ids:
+        # Plain rows, not model instances (which cost more than the rest of the batch); the explicit `<> ''` lets
+        # PostgreSQL use the partial unique index for a long IN list too.
+        rows = (
+            Message.objects.filter(direction=Message.Direction.OUTBOUND, provider_message_id__in=ids)
+            .exclude(provider_message_id="")
+            .values("pk", "provider_message_id", "status", "error_code", "business_id", "phone_number", "campaign_id")
+        )
+        found = {row["provider_message_id"]: row for row in rows}
+        businesses = Business.objects.in_bulk({row["business_id"] for row in found.values()})
+
+    outcomes: list = [None] * len(reports)
+    plans: dict[int, dict] = {}  # message id -> its row, status and error code as folded so far, fields, moves
+    alone = []  # indexes of the reports applied one at a time
+    for i, report in enumerate(reports):
+        row = found.get(report.provider_message_id)
+        if row is None:
+            alone.append(i)
+            continue
+        business = businesses[row["business_id"]]
+        plan = plans.setdefault(row["pk"], {"row": row, "status": row["status"], "error_code": row["error_code"],
+                                            "fields": {}, "moves": [], "reports": []})  # fmt: skip
+        plan["reports"].append(i)
+        status, fields, carrier_stop = _report_change(report, plan["error_code"])
+        if Message.PROGRESS.get(plan["status"], len(Message.PROGRESS)) < Message.PROGRESS[status]:
+            plan["fields"].update(fields)
+            plan["moves"].append((report, carrier_stop, plan["status"]))
+            plan["status"], plan["error_code"] = status, fields.get("error_code", plan["error_code"])
+            outcomes[i] = (f"delivery-{status}", business)
+        else:
+            plan["fields"].update({k: v for k, v in fields.items() if k in _LATE_FIGURES})
+            outcomes[i] = ("delivery-stale", business)
+
+    writes = {pk: plan for pk, plan in plans.items() if plan["fields"]}
+    written = set()
+    if writes:
+        values = [
+            [
+                pk,
+                plan["row"]["status"],
+                *(_adapt_report_value(plan["fields"].get(name)) for name, _ in _REPORT_COLUMNS[2:]),
+            ]
+            for pk, plan in writes.items()
+        ]
+        assignments = ", ".join(f"{name} = COALESCE(v.{name}, t.{name})" for name, _ in _REPORT_COLUMNS[2:])
+        written = {
+            r[0]
+            for r in values_update(
+                table=Message._meta.db_table, columns=_REPORT_COLUMNS, rows=values, assignments=assignments,
+                condition="t.status = v.expected", returning="id",
+            )
+        }  # fmt: skip
+    for pk, plan in plans.items():
+        if pk in writes and pk not in written:
+            alone += plan["reports"]  # moved by another process since it was read: each report on its own
+            continue
+        row = plan["row"]
+        for report, carrier_stop, was in plan["moves"]:
+            _report_applied(
+                business=businesses[row["business_id"]], phone=row["phone_number"],
+                provider_message_id=row["provider_message_id"], campaign_id=row["campaign_id"], report=report,
+                carrier_stop=carrier_stop, was=was,
+            )  # fmt: skip
+    for i in sorted(alone):
+        outcomes[i] = delivery_report_apply(message=reports[i])
+    return outcomes
+
+
+def _adapt_report_value(value):
+    if isinstance(value, datetime):
+        return _adapt(value)
+    return value
 
 
 # --- Reconciliation of uncertain hand-offs ----------------------------------------------------------------------------
