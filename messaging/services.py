@@ -517,14 +517,21 @@ def _record_refusal(message, exc: SendError):
 # --- Transactional sends ----------------------------------------------------------------------------------------------
 
 
-def transactional_send(*, business: Business, to: str, body: str, number: SenderNumber | None = None) -> Message:
-    """One message to one subscriber of this business (a showing confirmation, a reminder)."""
+def _one_to_one_checked(to: str, body: str) -> str:
+    """The recipient of a one-to-one text in E.164, once it and the text are usable; else a ValidationError naming
+    the field to fix."""
     try:
         phone = to_e164(to)
     except InvalidPhoneNumber as exc:
         raise ValidationError({"to": str(exc)}) from exc
     if not body or not body.strip():
         raise ValidationError({"body": "The message text is empty."})
+    return phone
+
+
+def transactional_send(*, business: Business, to: str, body: str, number: SenderNumber | None = None) -> Message:
+    """One message to one subscriber of this business (a showing confirmation, a reminder)."""
+    phone = _one_to_one_checked(to, body)
     decision = can_send(business, phone, SendKind.TRANSACTIONAL)
     if not decision:
         raise SendRefused(f"{phone} cannot be texted: {decision.reason}. Only numbers that opted in can be texted.")
@@ -544,12 +551,7 @@ def conversation_reply(*, business: Business, to: str, body: str) -> Message:
     They started the conversation, so they need not be a subscriber; a number that opted out (or is on the
     do-not-text list) is still refused, like every other send.
     """
-    try:
-        phone = to_e164(to)
-    except InvalidPhoneNumber as exc:
-        raise ValidationError({"to": str(exc)}) from exc
-    if not body or not body.strip():
-        raise ValidationError({"body": "The message text is empty."})
+    phone = _one_to_one_checked(to, body)
     last_text = (
         Message.objects.filter(business=business, direction=Message.Direction.INBOUND, phone_hash=phone_hash(phone))
         .select_related("sender_number")
