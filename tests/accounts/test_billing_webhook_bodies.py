@@ -12,9 +12,8 @@ import pytest
 import time_machine
 
 from accounts.billing_events import READERS
-from accounts.models import Business
+from accounts.models import BillingWebhookEvent, Business
 from devtools.fakes import stripe_signing
-from messaging.models import WebhookEvent
 from tests.helpers import STRIPE_PERIOD_END, STRIPE_PERIOD_START, post_stripe_event
 from tests.webhook_mutations import junk, mutated
 
@@ -235,16 +234,16 @@ CASES = {
 def test_a_signed_event_with_mistyped_fields_is_answered_without_a_500(growth_subscription, kind, change, status,
                                                                        names):  # fmt: skip
     business = growth_subscription.business
-    before, stored_before = _state(business.pk), WebhookEvent.objects.count()
+    before, stored_before = _state(business.pk), BillingWebhookEvent.objects.count()
     response = post_stripe_event(change(_base(kind, business)))
     assert response.status_code == status, response.content
     if status == 400:
         assert names in response.json()["error"], response.json()
         assert _state(business.pk) == before  # nothing recorded is changed
-        assert WebhookEvent.objects.count() == stored_before  # and the refused event is not stored
+        assert BillingWebhookEvent.objects.count() == stored_before  # and the refused event is not stored
     else:
         assert response.json()["status"].startswith(names), response.json()
-        assert WebhookEvent.objects.count() == stored_before + 1
+        assert BillingWebhookEvent.objects.count() == stored_before + 1
 
 
 def test_a_refused_event_is_logged_and_can_be_sent_again_once_corrected(growth_subscription, caplog):
@@ -291,7 +290,7 @@ def test_a_few_hundred_random_signed_events_never_get_a_500(growth_subscription,
     rng = random.Random(seed)
     Business.objects.filter(pk=tenant_b.business.pk).update(stripe_customer_id="cus_B", plan="growth")
     other_before = _state(tenant_b.business.pk)
-    stored_before = WebhookEvent.objects.count()
+    stored_before = BillingWebhookEvent.objects.count()
     kinds = ["checkout", "created", "updated", "deleted", "failed", "paid", "other"]
     answers, applied = {}, 0
     with time_machine.travel(1_764_000_000, tick=False):
@@ -314,7 +313,7 @@ def test_a_few_hundred_random_signed_events_never_get_a_500(growth_subscription,
                 applied += 1
             answers[response.status_code] = answers.get(response.status_code, 0) + 1
     # Every 200 stored its event once; every 400 stored nothing.
-    assert WebhookEvent.objects.count() == stored_before + applied
+    assert BillingWebhookEvent.objects.count() == stored_before + applied
     business = Business.objects.get(pk=growth_subscription.business.pk)
     assert business.plan in {"free", "starter", "growth"}
     assert business.billing_status in Business.BillingStatus.values
