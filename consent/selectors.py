@@ -11,8 +11,6 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import Business
-from campaigns.models import Campaign
-from campaigns.selectors import CampaignSummary, campaign_status_texts, campaign_summaries
 from nextalerts.phones import phone_hash
 from subscribers.models import Subscriber
 
@@ -95,23 +93,6 @@ def consent_activity(*, business: Business, days: int = 30, now: datetime | None
                 by_method[row["method"]] += row["n"]
     series = [DayCount(d, ins[d], outs[d]) for d in (first + timedelta(days=i) for i in range(days))]
     return ConsentActivity(series, by_method, sum(d.opt_ins for d in series), sum(d.opt_outs for d in series))
-
-
-@dataclass(frozen=True)
-class RecentCampaign:
-    campaign: Campaign
-    summary: CampaignSummary
-    status_text: str  # "Sending — 120 waiting for quiet hours to end", as the campaigns list says it
-
-
-def campaigns_recent_summary(
-    *, business: Business, limit: int = 5, now: datetime | None = None
-) -> list[RecentCampaign]:
-    """The latest campaigns with the campaigns list's figures and status (campaigns.selectors)."""
-    campaigns = list(Campaign.objects.filter(business=business).order_by("-id")[:limit])
-    summaries = campaign_summaries(campaigns=campaigns)
-    statuses = campaign_status_texts(campaigns=campaigns, now=now)
-    return [RecentCampaign(campaign, summaries[campaign.pk], statuses[campaign.pk]) for campaign in campaigns]
 
 
 def subscribers_count(*, business: Business) -> int:

@@ -5,7 +5,7 @@ from django.urls import include, path
 app_name = "dashboard"
 
 urlpatterns = [
-    path("", include("consent.urls")),  # overview, compliance, phone simulator
+    path("", include("web.urls")),  # overview, compliance, phone simulator
     path("", include("subscribers.dashboard_urls")),  # subscribers, inbox, numbers and keywords
     path("", include("campaigns.urls")),  # campaigns
     path("", include("tracking.dashboard_urls")),  # QR codes

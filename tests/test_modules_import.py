@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("nextalerts", "accounts", "subscribers", "consent", "messaging", "campaigns", "tracking", "privacy")
+PACKAGES = ("nextalerts", "accounts", "subscribers", "consent", "messaging", "campaigns", "tracking", "privacy", "web")
 
 
 def _modules():

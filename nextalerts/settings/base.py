@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "campaigns",
     "tracking",
     "privacy",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -281,7 +282,7 @@ TELNYX_PUBLIC_KEY = env.str("TELNYX_PUBLIC_KEY", default="")
 TELNYX_BASE_URL = env.str("TELNYX_BASE_URL", default="") or None
 TELNYX_TIMEOUT_SECONDS = env.float("TELNYX_TIMEOUT_SECONDS", default=10.0)
 TELNYX_WEBHOOK_TOLERANCE_SECONDS = 300
-# The module that signs the dashboard phone simulator's texts as Telnyx would (nextalerts/simulator.py): the
+# The module that signs the dashboard phone simulator's texts as Telnyx would (web/simulator.py): the
 # development tools' demo key, installed by the local and test settings only. None: the simulator is unavailable.
 PHONE_SIMULATOR_SIGNING = None
 

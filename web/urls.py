@@ -1,4 +1,4 @@
-"""Dashboard pages of this app: the overview, compliance, and the phone simulator (local demos only)."""
+"""The overview, compliance, and the phone simulator (local demos only)."""
 
 from django.urls import path
 

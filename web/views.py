@@ -16,14 +16,15 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from accounts.dashboard import business_object, can, dashboard_view, paginate, query_without_page
+from consent import replies, selectors, services
+from consent.models import ConsentEvent, Suppression
 from messaging.models import Message
-from nextalerts import simulator
 from nextalerts.phones import InvalidPhoneNumber, phone_display, phone_hash, to_e164
 from subscribers.fields import SenderNumberChoiceField
 from subscribers.models import Keyword, SenderNumber, Subscriber
 
-from . import evidence, replies, selectors, services
-from .models import ConsentEvent, Suppression
+from . import evidence, simulator
+from .selectors import campaigns_recent_summary
 
 PHONE_HELP = "Any US format works, such as (202) 555-0123 or +1 202 555 0123."
 
@@ -128,7 +129,7 @@ def overview(request):
             "activity": activity,
             "chart": _chart(activity),
             "join_methods": _join_methods(activity),
-            "campaigns": selectors.campaigns_recent_summary(business=business, limit=5),
+            "campaigns": campaigns_recent_summary(business=business, limit=5),
             "has_number": has_number,
             "has_keyword": has_keyword,
             "needs_support_contact": not replies.help_reply_gives_contact(business),

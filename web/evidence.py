@@ -8,11 +8,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from accounts.models import Business
+from consent.models import ConsentEvent, Suppression
 from messaging.models import Message
 from nextalerts.phones import phone_hash
 from subscribers.models import Subscriber
-
-from .models import ConsentEvent, Suppression
 
 KIND_LABELS = {
     ConsentEvent.Kind.OPT_IN: "Joined",
