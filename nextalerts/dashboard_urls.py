@@ -6,7 +6,7 @@ app_name = "dashboard"
 
 urlpatterns = [
     path("", include("web.urls")),  # overview, compliance, phone simulator
-    path("", include("subscribers.dashboard_urls")),  # subscribers, inbox, numbers and keywords
+    path("", include("web.subscriber_urls")),  # subscribers, inbox, numbers and keywords
     path("", include("campaigns.urls")),  # campaigns
     path("", include("tracking.dashboard_urls")),  # QR codes
     path("", include("accounts.dashboard_urls")),  # settings: business, team, API tokens

@@ -16,10 +16,10 @@ from messaging.webhooks import telnyx_webhook
 from nextalerts import health, metrics
 from nextalerts.api import ApiRootView
 from subscribers import api as subscribers_api
-from subscribers import views as subscribers_views
 from tracking import api as tracking_api
-from tracking import clicks as tracking_clicks
-from tracking import views as tracking_views
+from web import clicks as tracking_clicks
+from web import join as subscribers_views
+from web import qr as tracking_views
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False

@@ -21,13 +21,13 @@ from campaigns.models import Campaign
 from consent.services import suppression_add_manual
 from messaging.models import Message
 from privacy.models import PolicyDocument, PolicyNotice
-from subscribers import webform
 from subscribers.models import Subscriber
 from subscribers.services import subscriber_update
 from tests.dashboard.test_formats_everywhere import NOT_PAGES, _pages, dashboard_route_names
 from tests.factories import KeywordFactory, MembershipFactory, SenderNumberFactory
 from tests.helpers import launch_campaign, send_due, text_in
 from tracking.models import Click, QRCode, Scan
+from web import webform
 
 MARKUP = '<script>x()</script>"><img src=x onerror=y()>'
 # What must never be on a page: the element an attacker wants parsed. (The escaped form is &lt;script&gt;...)
@@ -40,7 +40,7 @@ PENDING = "+12025550177"
 # Public routes (outside the dashboard, the API and the admin) that are not pages, or need what the test cannot
 # give them (a password-reset token is made per user and checked by Django; its page shows no stored data).
 PUBLIC_NOT_PAGES = {
-    "health", "ready", "webhook-telnyx", "webhook-stripe", "logout", "api-schema",
+    "health", "ready", "metrics", "webhook-telnyx", "webhook-stripe", "logout", "api-schema",
     "password_reset_confirm",
 }  # fmt: skip
 
@@ -231,7 +231,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # The places that may mark a string safe, and why: each escapes what it was given, or holds nothing anyone typed.
 MARKS_SAFE = {
     "nextalerts/templatetags/formats.py",  # possessive: escapes the name, then adds the apostrophe
-    "tracking/views.py",  # segno's QR SVG of our own URL; its title holds a keyword (letters, digits) and our ref
+    "web/qr.py",  # segno's QR SVG of our own URL; its title holds a keyword (letters, digits) and our ref
     "tracking/dashboard.py",  # segno's QR SVG of our own URL, with no title
 }
 

@@ -16,7 +16,6 @@ from django.db.models import Count
 from django.urls import reverse
 
 from accounts.models import Business
-from campaigns.models import Campaign
 from consent.models import ConsentEvent
 
 from .models import QRCode, Scan
@@ -141,10 +140,3 @@ def qr_code_scans_by_platform(*, qr_code: QRCode) -> list[PlatformScans]:
         .order_by("-n", "device_type", "os")
     )
     return [PlatformScans(row["device_type"], row["os"], row["n"]) for row in rows]
-
-
-def business_tracks_links(*, business: Business) -> bool:
-    """Whether links in the business's texts are shortened and counted, for the pages where people opt in to say so:
-    as its latest campaign does, and on (the default for a new campaign) before its first."""
-    latest = Campaign.objects.filter(business=business).order_by("-id").values_list("track_links", flat=True).first()
-    return True if latest is None else latest

@@ -1,3 +1,4 @@
-"""The dashboard's pages that need several apps: they sit in a layer above the apps, so no app imports another one
-above it to draw a page. Today: the overview, the compliance pages (the consent ledger, the do-not-text list, the
-evidence export) and the phone simulator."""
+"""The pages that need several apps: they sit in a layer above the apps, so that no app imports one above it to draw
+a page. The overview, the compliance pages (the consent ledger, the do-not-text list, the evidence export) and the
+phone simulator; the subscriber, inbox and number pages; and the public ones: the hosted join form with its double
+opt-in, QR scans and tracked links."""

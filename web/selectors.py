@@ -23,3 +23,10 @@ def campaigns_recent_summary(
     summaries = campaign_summaries(campaigns=campaigns)
     statuses = campaign_status_texts(campaigns=campaigns, now=now)
     return [RecentCampaign(campaign, summaries[campaign.pk], statuses[campaign.pk]) for campaign in campaigns]
+
+
+def business_tracks_links(*, business: Business) -> bool:
+    """Whether links in the business's texts are shortened and counted, for the pages where people opt in to say so:
+    as its latest campaign does, and on (the default for a new campaign) before its first."""
+    latest = Campaign.objects.filter(business=business).order_by("-id").values_list("track_links", flat=True).first()
+    return True if latest is None else latest

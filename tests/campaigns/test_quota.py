@@ -20,8 +20,8 @@ from consent.policy import BILLING_PAUSED, SendKind, can_send
 from devtools.fakes import stripe_signing
 from messaging import services as messaging_services
 from messaging.models import Message
-from subscribers import webform
 from tests.helpers import launch_campaign, send_due, text_in
+from web import webform
 
 # 17:00 UTC on a winter weekday: noon in New York, inside every quiet-hours window.
 NOON_NY = datetime(2026, 1, 14, 17, 0, tzinfo=UTC)

@@ -19,12 +19,12 @@ from accounts.services import api_token_create
 from campaigns.models import Campaign
 from consent.services import suppression_add_manual
 from messaging.models import Message
-from subscribers import webform
 from subscribers.models import Subscriber
 from subscribers.services import subscriber_update
 from tests.factories import KeywordFactory, MembershipFactory, SenderNumberFactory
 from tests.helpers import launch_campaign, send_due, text_in
 from tracking.models import Click, QRCode, Scan
+from web import webform
 
 SUBSCRIBER = "+12025550143"
 ABROAD = "+442079460958"  # a UK number texting a US business: international form

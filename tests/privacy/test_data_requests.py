@@ -206,7 +206,7 @@ def test_a_request_is_completed_once_and_needs_a_valid_number(seeded, admin_user
 def test_web_form_sign_up_leaves_no_trace_after_deletion(tenant_a, admin_user, client):
     from django.test import TestCase
 
-    from subscribers import webform
+    from web import webform
 
     digest = webform.disclosure_for(business=tenant_a.business).digest
     with TestCase.captureOnCommitCallbacks(execute=True):

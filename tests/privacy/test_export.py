@@ -137,9 +137,9 @@ def _export(tenant):
 def test_every_detail_the_subscriber_page_shows_is_in_the_export(client, tenant_a):
     """Whatever the subscriber page shows (the stats at its top and every detail its form edits) is in data.json and
     subscribers.csv: a detail added to the page but not to the export fails here."""
-    from subscribers.dashboard_forms import SubscriberEditForm
     from subscribers.models import Subscriber
     from subscribers.services import subscriber_update
+    from web.subscriber_forms import SubscriberEditForm
 
     text_in(from_number=PHONE, to_number=tenant_a.number.phone_number, text="JOIN")
     subscriber = Subscriber.objects.get(business=tenant_a.business, phone_number=PHONE)

@@ -22,9 +22,9 @@ from consent.models import ConsentEvent
 from nextalerts import quiet_hours
 from privacy import policy
 from privacy.models import PolicyDocument
-from subscribers import webform
 from tracking import services as tracking_services
 from tracking.models import Click, Scan
+from web import webform
 
 PAGES = [("privacy", "/privacy/"), ("terms", "/terms/")]
 pytestmark = pytest.mark.django_db

@@ -29,10 +29,10 @@ from privacy.models import DataRequest, DataRequestEvent
 from privacy.retention import business_purge, retention_enforce
 from privacy.tasks import LOCK_KEY, enforce_retention
 from subscribers.models import Keyword, SenderNumber, Subscriber, Tag
-from subscribers.webform import disclosure_for, web_form_sign_up
 from tests.factories import MembershipFactory, UserFactory
 from tests.helpers import text_in
 from tracking.models import Click, QRCode, Scan
+from web.webform import disclosure_for, web_form_sign_up
 
 # Far enough in the past that every period, evidence included, has ended by the database's own (real) clock.
 T0 = datetime(2019, 3, 4, 12, 0, tzinfo=UTC)

@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from accounts.models import Business
 from consent.models import ConsentEvent
-from subscribers import webform
 from tracking import services as tracking_services
+from web import webform
 
 TERMS = "https://tonys.example/terms"
 PRIVACY = "https://tonys.example/privacy"

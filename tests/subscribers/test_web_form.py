@@ -18,10 +18,10 @@ from consent.services import suppression_add_manual
 from messaging import services as messaging_services
 from messaging.models import Message
 from messaging.services import SendRefused, message_queue, transactional_send
-from subscribers import webform
 from subscribers.models import Subscriber
 from tests.factories import MembershipFactory, SenderNumberFactory
 from tests.helpers import text_in
+from web import webform
 
 CONSUMER = "+13125550001"
 TYPED = "(312) 555-0001"

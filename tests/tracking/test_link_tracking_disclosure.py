@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from campaigns import services as campaign_services
 from campaigns.models import Campaign
-from tracking import selectors
 from tracking import services as tracking_services
+from web import selectors
 
 SENTENCE = "Links in our texts are shortened so we can count clicks."
 DESKTOP = (

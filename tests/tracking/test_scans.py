@@ -10,7 +10,7 @@ from subscribers.models import Subscriber
 from tests.helpers import api_client, text_in
 from tracking import services
 from tracking.models import QRCode, Scan
-from tracking.views import sms_link
+from web.qr import sms_link
 
 from . import decode_modules, svg_modules
 

@@ -28,12 +28,12 @@ from messaging.inbound import inbound_message_handle
 from messaging.messages import DeliveryReport, InboundMessage
 from messaging.models import Message
 from nextalerts.phones import phone_hash
-from subscribers import webform
 from subscribers.models import Keyword, SenderNumber
 from subscribers.services import NumberCheckUnavailable, keyword_create, number_create, number_update
-from tracking import clicks, links
+from tracking import links
 from tracking import services as tracking_services
 from tracking.models import Click, QRCode, Scan
+from web import clicks, webform
 
 DEMO_EMAIL = "owner@demo.nextalerts.local"
 DEMO_PASSWORD = "demo-pizza-2026"

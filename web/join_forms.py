@@ -1,4 +1,4 @@
-"""The hosted opt-in form's fields; the rules about which numbers may be texted live in subscribers.webform."""
+"""The hosted opt-in form's fields; the rules about which numbers may be texted live in web/webform.py."""
 
 from django import forms
 

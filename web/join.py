@@ -14,10 +14,10 @@ from accounts.models import Business
 from accounts.selectors import business_region
 from nextalerts.http import client_ip
 from nextalerts.phones import phone_display
-from tracking.selectors import business_tracks_links
 
 from . import webform
-from .forms import JoinForm
+from .join_forms import JoinForm
+from .selectors import business_tracks_links
 from .webform import Outcome
 
 logger = logging.getLogger(__name__)

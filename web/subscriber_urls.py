@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import dashboard
+from . import subscriber_pages as dashboard
 
 urlpatterns = [
     path("subscribers/", dashboard.subscriber_list, name="subscribers"),

@@ -25,9 +25,8 @@ from consent.services import consent_event_record
 from messaging.models import Message
 from messaging.services import message_queue
 from nextalerts.phones import InvalidPhoneNumber, phone_hash, to_e164
-
-from . import limits
-from .models import SenderNumber, Subscriber
+from subscribers import limits
+from subscribers.models import SenderNumber, Subscriber
 
 logger = logging.getLogger(__name__)
 

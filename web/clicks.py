@@ -12,10 +12,9 @@ from django.views.decorators.http import require_safe
 
 from messaging.models import Message
 from nextalerts.http import client_ip
-
-from . import links
-from .models import Click
-from .useragents import is_preview
+from tracking import links
+from tracking.models import Click
+from tracking.useragents import is_preview
 
 logger = logging.getLogger(__name__)
 

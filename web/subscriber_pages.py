@@ -28,9 +28,11 @@ from consent import services as consent_services
 from messaging.services import SendRefused, conversation_reply
 from nextalerts.csvcells import safe_cell
 from nextalerts.phones import phone_display
+from subscribers import selectors, services
+from subscribers.models import Keyword, SenderNumber, Subscriber
 
-from . import selectors, services
-from .dashboard_forms import (
+from . import subscriber_selectors
+from .subscriber_forms import (
     HelpReplyForm,
     KeywordForm,
     NumberCreateForm,
@@ -38,7 +40,6 @@ from .dashboard_forms import (
     ReplyForm,
     SubscriberEditForm,
 )
-from .models import Keyword, SenderNumber, Subscriber
 
 # --- Subscribers ------------------------------------------------------------------------------------------------------
 
@@ -138,8 +139,8 @@ def subscriber_detail(request, pk):
                 "tags": ", ".join(tag.name for tag in subscriber.tags.all()),
             }
         )
-    info = selectors.subscriber_page(subscriber=subscriber)
-    history = paginate(request, selectors.subscriber_messages(subscriber=subscriber))
+    info = subscriber_selectors.subscriber_page(subscriber=subscriber)
+    history = paginate(request, subscriber_selectors.subscriber_messages(subscriber=subscriber))
     return render(
         request,
         "dashboard/subscribers/detail.html",
@@ -162,8 +163,8 @@ def _inbox(request, *, page_number=None, reply_form=None, status=200):
     if page_number is not None:
         request.GET = request.GET.copy()
         request.GET["page"] = str(page_number)
-    page = paginate(request, selectors.inbox_messages(business=request.business))
-    conversations = selectors.inbox_conversations(business=request.business, messages=list(page.object_list))
+    page = paginate(request, subscriber_selectors.inbox_messages(business=request.business))
+    conversations = subscriber_selectors.inbox_conversations(business=request.business, messages=list(page.object_list))
     failed_phone = reply_form.data.get("phone") if reply_form is not None else None
     shown = any(c.phone == failed_phone for c in conversations)
     return render(
@@ -217,9 +218,9 @@ def number_list(request):
         request,
         "dashboard/numbers/list.html",
         {
-            "numbers": selectors.numbers_with_keywords(business=request.business),
+            "numbers": subscriber_selectors.numbers_with_keywords(business=request.business),
             "join_url": selectors.join_form_url(business=request.business),
-            **selectors.business_texts(business=request.business),
+            **subscriber_selectors.business_texts(business=request.business),
         },
     )
 
@@ -237,7 +238,7 @@ def _help_requirements(business) -> list[dict]:
         contact["blank_missing"] = True  # a blank box means the standard reply, which then has no contact
     requirements = [{"label": f"The business name ({business.name})", "text": business.name}, contact]
     for what, pattern, _fix in replies.REQUIRED_HELP_ELEMENTS:
-        requirements.append(_pattern_requirement(selectors.REQUIREMENT_LABELS.get(what, what), pattern))
+        requirements.append(_pattern_requirement(subscriber_selectors.REQUIREMENT_LABELS.get(what, what), pattern))
     requirements.append({"label": f"At most {replies.MAX_HELP_LENGTH} characters", "max": replies.MAX_HELP_LENGTH})
     return requirements
 
@@ -345,8 +346,8 @@ def _keyword_page(request, form, keyword):
         {
             "form": form,
             "keyword": keyword,
-            "requirements_json": json.dumps(selectors.confirmation_requirements(business=request.business)),
-            **selectors.business_texts(business=request.business),
+            "requirements_json": json.dumps(subscriber_selectors.confirmation_requirements(business=request.business)),
+            **subscriber_selectors.business_texts(business=request.business),
         },
     )
 

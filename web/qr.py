@@ -16,9 +16,10 @@ from accounts.selectors import business_region
 from consent.replies import FREQUENCY, RATES
 from nextalerts.http import client_ip
 from nextalerts.phones import phone_display
+from tracking import selectors, services
+from tracking.useragents import describe
 
-from . import selectors, services
-from .useragents import describe
+from .selectors import business_tracks_links
 
 REDIRECTED_DEVICES = {"mobile", "tablet"}
 
@@ -77,7 +78,7 @@ def scan(request, slug):
         # segno's markup around our own URL. Its only text is the title: a keyword (letters and digits only, see
         # subscribers.services.keyword_clean), our ref and the number, and segno escapes it anyway.
         "qr_svg": mark_safe(svg.decode()),
-        "tracks_links": selectors.business_tracks_links(business=qr_code.business),
+        "tracks_links": business_tracks_links(business=qr_code.business),
     }
     response = render(request, "tracking/scan.html", context)
     response["X-Robots-Tag"] = "noindex"

@@ -5,10 +5,9 @@ from django.core.exceptions import ValidationError
 
 from consent.replies import MAX_HELP_LENGTH
 from messaging.services import MAX_BODY
-
-from .fields import SenderNumberChoiceField
-from .models import SenderNumber
-from .services import MAX_RATE, MIN_RATE
+from subscribers.fields import SenderNumberChoiceField
+from subscribers.models import SenderNumber
+from subscribers.services import MAX_RATE, MIN_RATE
 
 MAX_TAGS = 30
 
