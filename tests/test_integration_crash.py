@@ -51,7 +51,7 @@ KILL_AT = 4
 LATENCY = 0.5
 
 
-APPLIED = re.compile(r"Task sms\.apply_delivery_reports\[[^\]]+\] succeeded")
+APPLIED = re.compile(r"Task messaging\.apply_delivery_reports\[[^\]]+\] succeeded")
 
 
 def _undelivered(campaign):
