@@ -149,5 +149,5 @@ class AuditEventAdmin(admin.ModelAdmin):
 @admin.register(BillingWebhookEvent)
 class BillingWebhookEventAdmin(ReadOnlyAdmin):
     list_display = ["received_at", "event_type", "event_id", "business", "outcome"]
-    list_filter = ["event_type", "outcome"]
+    list_filter = ["business", "event_type", "outcome"]
     search_fields = ["event_id"]

@@ -8,17 +8,18 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.models import Business, User
 from accounts.services import api_token_create, invitation_create
 from campaigns.services import campaign_create
 from consent.models import ConsentEvent, Suppression
+from devtools.fakes import stripe_signing
 from messaging.models import Message
 from nextalerts.phones import phone_hash
 from privacy.services import data_request_open
 from subscribers.models import Keyword, SenderNumber, Subscriber, Tag
 from subscribers.services import subscriber_update
 from tests.factories import SenderNumberFactory
-from tests.helpers import text_in
+from tests.helpers import post_stripe_event, text_in
 from tracking.models import Click
 from tracking.services import qr_code_create
 
@@ -57,9 +58,13 @@ def superuser_client(client, superuser):
 
 
 @pytest.fixture
-def data(tenant_a, tenant_b):
-    """Rows for every registered model, made the way the product makes them: consumers text keywords and STOP."""
-    for tenant in (tenant_a, tenant_b):
+def data(tenant_a, tenant_b, fake_stripe):
+    """Rows for every registered model, made the way the product makes them: consumers text keywords and STOP,
+    Stripe reports a business's invoice paid."""
+    for number, tenant in enumerate((tenant_a, tenant_b)):
+        Business.objects.filter(pk=tenant.business.pk).update(stripe_customer_id=f"cus_{number}")
+        paid = stripe_signing.invoice_event("invoice.paid", customer=f"cus_{number}", subscription=f"sub_{number}")
+        assert post_stripe_event(paid).status_code == 200
         # The same two phones in both businesses: one stays subscribed, the other joins and then texts STOP.
         text_in(from_number=CONSUMER, to_number=tenant.number.phone_number, text="JOIN")
         text_in(from_number=OTHER_CONSUMER, to_number=tenant.number.phone_number, text="JOIN")
