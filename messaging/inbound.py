@@ -2,6 +2,7 @@
 
 import logging
 
+from consent.keywords import Intent
 from consent.services import inbound_text_handle
 from nextalerts.phones import InvalidPhoneNumber, phone_hash, to_e164
 from subscribers.models import SenderNumber
@@ -47,7 +48,7 @@ def inbound_message_handle(*, message: InboundMessage):
     Message.objects.create(
         business=business,
         direction=Message.Direction.INBOUND,
-        kind=Message.Kind.INBOUND if outcome.intent == "message" else Message.Kind.INBOUND_COMMAND,
+        kind=Message.Kind.INBOUND if outcome.intent == Intent.MESSAGE else Message.Kind.INBOUND_COMMAND,
         sender_number=number,
         phone_number=phone,
         phone_hash=phone_hash(phone),

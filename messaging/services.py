@@ -309,9 +309,10 @@ def _send_chunk(messages: list[Message], now: datetime, *, pace: _Pace | None = 
         # Committed: every row says SENDING before the provider sees anything.
         backend = get_backend()
         returned: list[Message] = []  # taken back from this worker before their hand-off began
+        media: dict[int, tuple[str, ...]] = {}  # each composed message's pictures, which the segments count
         for position, message in enumerate(to_send):
             content = content_of(message)  # composed afresh from its source each try: a retry says the same
-            message.body = content.body
+            message.body, media[message.pk] = content.body, content.media_urls
             try:
                 pace.wait(message, number)
             except ratelimit.SlotTooFar as exc:
@@ -366,7 +367,7 @@ def _send_chunk(messages: list[Message], now: datetime, *, pace: _Pace | None = 
         if returned:
             # Checked and sent again by the next task, on its own session: a reply is not left for the dispatcher.
             _requeue(returned, countdown=SESSION_LOST_RETRY_SECONDS)
-        _record_usage(business, [m for m in to_send if m not in returned], now)
+        _record_usage(business, [m for m in to_send if m not in returned], media, now)
         for message in messages:
             if message.status == Status.BLOCKED and message.error_code in CARRIER_STOP_CODES:
                 from consent.services import suppression_from_carrier
@@ -400,12 +401,12 @@ def _handoff_start(message: Message, locks) -> bool:
     return started
 
 
-def _record_usage(business, handed_over: list[Message], now: datetime) -> None:
+def _record_usage(business, handed_over: list[Message], media: dict[int, tuple[str, ...]], now: datetime) -> None:
     """Count the segments handed to the provider (sent, or possibly sent) into the billing period: one UPDATE."""
     total = 0
     for message in handed_over:
         if message.status == Status.SENT or (message.status == Status.SENDING and message.error_code == "unknown"):
-            total += segments.measure(message.body, media_urls=content_of(message).media_urls).segments or 1
+            total += segments.measure(message.body, media_urls=media.get(message.pk, ())).segments or 1
     if total:
         billing.usage_record(business=business, segments=total, now=now)
 
